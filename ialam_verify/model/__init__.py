@@ -1,0 +1,14 @@
+"""The model: the leaky-ReLU network of problem (1) and the lifted problems (P), (PP), (PP_b)."""
+
+from .network import forward, init_weights, leaky_relu, mean_squared_error, predict
+from .problem import LiftedPoint, Problem
+
+__all__ = [
+    "LiftedPoint",
+    "Problem",
+    "forward",
+    "init_weights",
+    "leaky_relu",
+    "mean_squared_error",
+    "predict",
+]
