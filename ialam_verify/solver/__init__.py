@@ -1,0 +1,28 @@
+"""The IALAM solver: outer augmented-Lagrangian loop, alternating-minimization inner loop, and the steps."""
+
+from .api import default_beta, fit, initial_point, relu_bias_bound
+from .ialam import IALAM, IALAMResult, IALAMState
+from .inner import AlternatingMinimization, AMState, augmented_lagrangian, proximal_term
+from .storage import load_result, save_result, summary
+from .vu_step import solve_vu
+from .wb_step import group_soft_threshold, wb_layer_step
+
+__all__ = [
+    "IALAM",
+    "AMState",
+    "AlternatingMinimization",
+    "IALAMResult",
+    "IALAMState",
+    "augmented_lagrangian",
+    "default_beta",
+    "fit",
+    "group_soft_threshold",
+    "initial_point",
+    "load_result",
+    "save_result",
+    "summary",
+    "proximal_term",
+    "relu_bias_bound",
+    "solve_vu",
+    "wb_layer_step",
+]

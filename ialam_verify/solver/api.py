@@ -1,0 +1,171 @@
+r"""The front door: :func:`fit` trains a network on a data set with IALAM and returns an :class:`IALAMResult`.
+
+Scaling. The loss of (PP) carries the factor :math:`1/N`, so its gradient per entry is of order
+:math:`1/N`. Every parameter that competes with it is therefore given *per sample*: the defaults below
+are multiplied by :math:`1/N` (``rho0 = RHO0 / N``, ``tau1 = TAU1 / N``, ``beta_l = BETA_SCALE *
+2 max|Y| / N``), which makes a run independent of ``N`` in the way the loss is. ``docs/algorithm.md``
+records the measurements behind each default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_alpha, check_nonnegative, check_sizes
+from ..data.synthetic import Dataset
+from ..metrics import COLUMN_ZERO_TOL, evaluate
+from ..model.network import init_weights
+from ..model.problem import LiftedPoint, Problem
+from .ialam import IALAM, IALAMResult, IALAMState, warn_unknown
+
+#: default rho0 * N (measured: docs/algorithm.md, "Defaults")
+RHO0 = 0.01
+#: default tau1 * N
+TAU1 = 0.01
+#: default beta_l = BETA_SCALE * 2 max|Y| / N on every layer
+BETA_SCALE = 0.3
+
+
+def default_beta(Y: np.ndarray, n_layers: int, scale: float = BETA_SCALE) -> tuple[float, ...]:
+    r"""Default penalty :math:`\beta_\ell = \text{scale}\cdot 2\max|Y|/N`, the size of the loss gradient."""
+    N = Y.shape[1]
+    base = scale * 2.0 * max(float(np.max(np.abs(Y))), 1.0) / N
+    return (base,) * n_layers
+
+
+def relu_bias_bound(sizes: Sequence[int], theta_w: float, theta_v: float) -> float:
+    r"""The (PP_b) bound :math:`-\bar N(\theta_w + \theta_v)` on every bias entry, :math:`\bar N = \sum_{\ell\ge1} N_\ell`."""
+    return -float(sum(sizes[1:])) * (theta_w + theta_v)
+
+
+def initial_point(problem: Problem, seed: int = 0, scale: str | float = "fan_in") -> LiftedPoint:
+    """The talk's initialization: random ``W``, ``b = 0``, ``u = Wv + b``, ``v = sigma(u)`` (feasible for (P))."""
+    W, b = init_weights(problem.sizes, np.random.default_rng(seed), scale)
+    return problem.lift(W, b)
+
+
+class _Progress:
+    """One line per outer iteration on stderr."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.t0 = time.perf_counter()
+
+    def __call__(self, state: IALAMState, problem: Problem) -> None:
+        lifted = problem.lift(state.point.W, state.point.b)
+        print(
+            f"  outer {state.iter_num:3d}  inner {state.nit_inner:5d}  rho {state.rho:9.3e}  "
+            f"residual {state.error:9.3e}  TrainErr {problem.loss(lifted.V[-1]):9.4g}  "
+            f"{time.perf_counter() - self.t0:6.1f}s",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def fit(
+    data: Dataset,
+    sizes: Sequence[int],
+    *,
+    alpha: float = 0.1,
+    lambda_w: float = 1e-4,
+    lambda_v: float = 0.0,
+    beta: float | Sequence[float] | None = None,
+    seed: int = 0,
+    init_scale: str | float = "fan_in",
+    relu_theta: tuple[float, float] | None = None,
+    callback: Callable[[IALAMState], bool | None] | None = None,
+    verbose: bool = False,
+    column_tol: float = COLUMN_ZERO_TOL,
+    **options: Any,
+) -> IALAMResult:
+    r"""Train a leaky-ReLU network with group sparsity by IALAM.
+
+    Parameters
+    ----------
+    data : Dataset
+        Training data (and optional test data), samples as columns.
+    sizes : sequence of int
+        ``(N_0, ..., N_L)``.
+    alpha : float
+        Leaky-ReLU slope in (0, 1). ``alpha = 0`` (ReLU) requires ``relu_theta``.
+    lambda_w, lambda_v : float
+        Weights of :math:`\mathcal R_1` (group lasso) and :math:`\mathcal R_2 = \lambda_v\|v\|^2`.
+    beta : float or sequence, optional
+        Penalty parameters; default :func:`default_beta`.
+    seed : int
+        Seed of the initialization: the same seed gives the same result.
+    init_scale : {"fan_in", "width"} or float
+        Divisor of the random initial weights (:func:`ialam_verify.model.init_weights`).
+    relu_theta : (theta_w, theta_v), optional
+        For the ReLU variant (PP_b): the bias bound is :math:`-\bar N(\theta_w + \theta_v)`.
+    callback : callable, optional
+        ``callback(state)`` after every outer iteration; returning ``True`` stops the run.
+    verbose : bool
+        Print one progress line per outer iteration on stderr.
+    column_tol : float
+        Columns with norm below this count as zero in the column sparse ratio.
+    **options
+        Settings of :class:`~ialam_verify.solver.ialam.IALAM` (``rho0``, ``tau1``, ``eta1``, ``eta2``,
+        ``eta3``, ``gamma``, ``max_outer``, ``max_seconds``, ``inner_max_iter``, ...). Unknown names are
+        ignored with a ``RuntimeWarning``.
+
+    Returns
+    -------
+    IALAMResult
+    """
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data must be an ialam_verify.data.Dataset; got {type(data).__name__}")
+    sizes = check_sizes(sizes)
+    alpha = check_alpha(alpha, allow_zero=relu_theta is not None)
+    check_nonnegative("column_tol", column_tol)
+    N = data.n_samples
+    L = len(sizes) - 1
+    bound = None
+    if relu_theta is not None:
+        tw, tv = (
+            check_nonnegative("relu_theta[0]", relu_theta[0]),
+            check_nonnegative("relu_theta[1]", relu_theta[1]),
+        )
+        bound = relu_bias_bound(sizes, tw, tv)
+    if beta is None:
+        beta = default_beta(np.asarray(data.Y, dtype=float), L)
+    problem = Problem.create(data.X, data.Y, sizes, alpha, lambda_w, lambda_v, beta, bound)
+    known = {f.name for f in dataclasses.fields(IALAM)} - {"problem", "_inner"}
+    options = warn_unknown(options, known)
+    options.setdefault("rho0", RHO0 / N)
+    options.setdefault("tau1", TAU1 / N)
+    solver = IALAM(problem, **options)
+    point = initial_point(problem, seed, init_scale)
+
+    progress = _Progress() if verbose else None
+
+    def cb(state: IALAMState) -> bool | None:
+        if progress is not None:
+            progress(state, problem)
+        return callback(state) if callback is not None else None
+
+    result = solver.run(point, callback=cb)
+    result.metrics.update(
+        evaluate(
+            result.W, result.b, alpha, problem.X, problem.Y, data.X_test, data.Y_test, column_tol
+        )
+    )
+    result.settings.update(
+        {
+            "seed": seed,
+            "init_scale": init_scale,
+            "column_tol": column_tol,
+            "lambda_w": problem.lambda_w,
+            "lambda_v": problem.lambda_v,
+            "alpha": alpha,
+            "beta": list(problem.beta),
+            "sizes": list(sizes),
+        }
+    )
+    return result

@@ -1,0 +1,169 @@
+"""Save and load a trained result: an ``.npz`` of arrays beside a ``.json`` summary, both written atomically.
+
+``save_result(result, "run")`` writes ``run.npz`` (weights, biases, lifted variables, multipliers, the
+training data and the histories) and ``run.json`` (metrics, settings, status, the problem's parameters);
+``load_result("run")`` (or ``"run.npz"`` / ``"run.json"``) rebuilds an :class:`IALAMResult`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import atomic_write, atomic_write_json
+from ..model.problem import LiftedPoint, Problem
+from .ialam import IALAMResult
+
+FORMAT_VERSION = 1
+
+
+def _stem(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix in (".npz", ".json") else p
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else str(x)
+    if isinstance(x, (np.integer, int)) and not isinstance(x, bool):
+        return int(x)
+    return x
+
+
+def summary(result: IALAMResult) -> dict[str, Any]:
+    """The JSON summary of a result (what ``ialam-verify train --json`` prints)."""
+    m = result.metrics
+    return _jsonable(
+        {
+            "format_version": FORMAT_VERSION,
+            "train_err": m.get("train_err"),
+            "test_err": m.get("test_err"),
+            "feas_vi": m.get("feas_vi"),
+            "column_sparse_ratio": m.get("column_sparse_ratio"),
+            "accuracy": m.get("accuracy"),
+            "test_accuracy": m.get("test_accuracy"),
+            "residual": m.get("residual"),
+            "outer_iterations": result.nit,
+            "inner_iterations": result.nit_inner,
+            "seconds": result.seconds,
+            "success": result.success,
+            "status": result.status,
+            "message": result.message,
+            "rho": result.rho,
+            "problem": {
+                "sizes": list(result.problem.sizes),
+                "n_samples": result.problem.n_samples,
+                "alpha": result.problem.alpha,
+                "lambda_w": result.problem.lambda_w,
+                "lambda_v": result.problem.lambda_v,
+                "beta": list(result.problem.beta),
+                "relu_bias_bound": result.problem.relu_bias_bound,
+            },
+            "settings": result.settings,
+        }
+    )
+
+
+def save_result(result: IALAMResult, path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``<stem>.npz`` and ``<stem>.json`` atomically; return both paths."""
+    stem = _stem(path)
+    arrays: dict[str, np.ndarray] = {"X": result.problem.X, "Y": result.problem.Y}
+    for name, blocks in (
+        ("W", result.point.W),
+        ("b", result.point.b),
+        ("V", result.point.V),
+        ("U", result.point.U),
+        ("Xi", result.xi),
+    ):
+        for i, a in enumerate(blocks):
+            arrays[f"{name}_{i}"] = np.asarray(a)
+    for key, values in result.history.items():
+        arrays[f"history_{key}"] = np.asarray(values, dtype=float)
+
+    def write(fh: Any) -> None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        fh.write(buf.getvalue())
+
+    npz = atomic_write(stem.with_suffix(".npz"), write)
+    js = atomic_write_json(stem.with_suffix(".json"), summary(result))
+    return npz, js
+
+
+def load_result(path: str | os.PathLike[str]) -> IALAMResult:
+    """Read a result written by :func:`save_result`."""
+    stem = _stem(path)
+    npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+    for p in (npz_path, json_path):
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"result file {p} does not exist (save_result writes .npz and .json)"
+            )
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        with np.load(npz_path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ValueError(f"result {stem} is not readable: {exc}") from exc
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"result {stem} has format_version {meta.get('format_version')!r}; "
+            f"this version reads {FORMAT_VERSION}"
+        )
+    pm = meta["problem"]
+    L = len(pm["sizes"]) - 1
+    problem = Problem.create(
+        arrays["X"],
+        arrays["Y"],
+        pm["sizes"],
+        pm["alpha"],
+        pm["lambda_w"],
+        pm["lambda_v"],
+        pm["beta"],
+        pm["relu_bias_bound"],
+    )
+    blocks = {
+        name: [arrays[f"{name}_{i}"] for i in range(L)] for name in ("W", "b", "V", "U", "Xi")
+    }
+    point = LiftedPoint(blocks["W"], blocks["b"], blocks["V"], blocks["U"])
+    problem.check_point(point)
+    history = {k[len("history_") :]: arrays[k].tolist() for k in arrays if k.startswith("history_")}
+    metrics = {
+        k: meta.get(k)
+        for k in (
+            "train_err",
+            "test_err",
+            "feas_vi",
+            "column_sparse_ratio",
+            "accuracy",
+            "test_accuracy",
+            "residual",
+        )
+    }
+    return IALAMResult(
+        W=[a.copy() for a in point.W],
+        b=[a.copy() for a in point.b],
+        point=point,
+        xi=blocks["Xi"],
+        rho=float(meta["rho"]),
+        success=bool(meta["success"]),
+        status=int(meta["status"]),
+        message=meta["message"],
+        nit=int(meta["outer_iterations"]),
+        nit_inner=int(meta["inner_iterations"]),
+        seconds=float(meta["seconds"]),
+        history=history,
+        metrics=metrics,
+        settings=meta.get("settings", {}),
+        problem=problem,
+    )
