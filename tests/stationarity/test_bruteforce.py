@@ -1,0 +1,122 @@
+"""Random small instances: classify's verdicts against brute-force enumeration (scipy linprog)."""
+
+from __future__ import annotations
+
+import numpy as np
+from _bruteforce import brute_min_residual
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ialam_verify.stationarity import MPCC, check, classify
+
+small_int = st.integers(min_value=-2, max_value=2)
+
+
+@st.composite
+def instances(draw, with_kinks: bool = False, max_pairs: int = 2):
+    """Integer data (often degenerate): biactive pairs, one G-only pair, active and inactive g, h."""
+    n = draw(st.integers(min_value=1, max_value=3))
+    k = draw(st.integers(min_value=0 if with_kinks else 1, max_value=max_pairs))
+    n_g = draw(st.integers(min_value=0, max_value=2))
+    n_h = draw(st.integers(min_value=0, max_value=1))
+
+    def mat(r):
+        return np.array(draw(st.lists(small_int, min_size=r * n, max_size=r * n)), float).reshape(
+            r, n
+        )
+
+    G = np.array([0.0] * k + [0.0])
+    H = np.array([0.0] * k + [1.0])
+    g = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n_g, max_size=n_g)))
+    grad = mat(1)[0]
+    kw = {}
+    if with_kinks:
+        nk = draw(st.integers(min_value=1, max_value=2))
+        kw = dict(
+            kink_t=np.array(
+                draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -1.0]), min_size=nk, max_size=nk))
+            ),
+            T=mat(nk),
+            kink_coef=np.array(
+                draw(st.lists(st.sampled_from([-2.0, -1.0, 1.0]), min_size=nk, max_size=nk))
+            ),
+            slope_neg=0.25,
+            slope_pos=1.0,
+        )
+    return MPCC.create(
+        grad,
+        g=g,
+        Jg=mat(n_g),
+        h=np.zeros(n_h),
+        Jh=mat(n_h),
+        G=G,
+        JG=mat(k + 1),
+        H=H,
+        JH=mat(k + 1),
+        **kw,
+    )
+
+
+def agree(verdict: str, rho: float) -> None:
+    assert verdict in ("holds", "fails"), (verdict, rho)  # integer data: never in the gray zone
+    if rho <= 1e-9:
+        assert verdict == "holds", rho
+    else:
+        assert rho > 1e-5 and verdict == "fails", rho
+
+
+@given(instances())
+def test_mpcc_verdicts_agree_with_enumeration(prob):
+    cert = classify(prob)
+    for notion in ("W", "A", "C", "M", "S"):
+        agree(cert.results[notion].verdict, brute_min_residual(prob, notion))
+    assert check(cert, prob)["accepted"]
+
+
+@given(instances(with_kinks=True, max_pairs=1))
+def test_kink_verdicts_agree_with_enumeration(prob):
+    cert = classify(prob)
+    names = ("KKT", "Clarke") if prob.is_nlp else ("W", "S")
+    for notion in names:
+        mode = "clarke" if notion == "Clarke" else "limiting"
+        agree(cert.results[notion].verdict, brute_min_residual(prob, notion, kinks=mode))
+    assert check(cert, prob)["accepted"]
+
+
+@given(instances(max_pairs=3))
+def test_mixed_integer_path_is_sound(prob):
+    """Forced onto the MILP (max_branches=1): "holds" only with a checked witness, and whenever
+    enumeration finds a witness of moderate size the MILP finds one too."""
+    milp = classify(prob, max_branches=1)
+    enum = classify(prob, max_branches=10_000)
+    assert check(milp, prob)["accepted"]
+    for notion in ("A", "C", "M"):
+        m, e = milp.results[notion], enum.results[notion]
+        if m.verdict == "holds":
+            assert e.verdict == "holds"
+        if e.verdict == "holds" and e.witness is not None:
+            size = max(
+                np.max(np.abs(e.witness["nu"]), initial=0),
+                np.max(np.abs(e.witness["w"]), initial=0),
+            )
+            if size < 100:
+                assert m.verdict == "holds", (notion, m.reason)
+        if e.verdict == "fails":
+            assert m.verdict in ("fails", "undetermined")
+
+
+@given(instances())
+def test_b_descent_directions_and_branch_witnesses(prob):
+    """B (linearized): a failing verdict comes with a direction in the linearized cone along which
+    the first-order change is negative; a holding one with one checked multiplier per branch; and B
+    sits between S and W: S => B => W."""
+    cert = classify(prob)
+    b = cert.results["B"]
+    if b.verdict == "fails":
+        d = b.descent_direction
+        assert prob.grad_f @ d < -cert.tol
+    if cert.results["S"].verdict == "holds":
+        assert b.verdict == "holds"
+    if b.verdict == "holds":
+        assert cert.results["W"].verdict == "holds"
+    assert check(cert, prob)["accepted"]
