@@ -66,6 +66,8 @@ def init_weights(
       through the layers (see ``docs/algorithm.md`` for the measurement behind this default);
     - ``"width"``: divide by :math:`N_{\ell-1}`;
     - a number ``s``: divide by ``s`` (``s = N`` is the literal reading with the sample count).
+
+    :func:`match_output_scale` then rescales to the targets' size (the solver's default).
     """
     sizes = check_sizes(sizes)
     W: list[np.ndarray] = []
@@ -103,3 +105,24 @@ def check_network(
                 f"got shape {Wc[i].shape}"
             )
     return Wc, bc, check_alpha(alpha, allow_zero=allow_relu)
+
+
+def match_output_scale(
+    W: Sequence[np.ndarray], b: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, alpha: float
+) -> list[np.ndarray]:
+    r"""Rescale all weights by one factor :math:`c` so that the network's output has the RMS of ``Y``.
+
+    With zero biases the network is positively homogeneous of degree :math:`L` in the weights
+    (:math:`\sigma(cz) = c\sigma(z)` for :math:`c > 0`), so scaling every :math:`W_\ell` by
+    :math:`c = (\mathrm{rms}(Y)/\mathrm{rms}(\mathrm{net}(X)))^{1/L}` scales the output by exactly
+    :math:`c^L`. Biases must be zero (they are at initialization); otherwise ``ValueError``.
+    """
+    if any(np.any(bl != 0) for bl in b):
+        raise ValueError("match_output_scale needs zero biases (the initialization's)")
+    out = predict(W, b, X, alpha)
+    rms_out = float(np.sqrt(np.mean(out**2)))
+    rms_y = float(np.sqrt(np.mean(np.asarray(Y) ** 2)))
+    if rms_out == 0.0 or rms_y == 0.0:
+        return [np.array(Wl, dtype=float) for Wl in W]
+    c = (rms_y / rms_out) ** (1.0 / len(W))
+    return [c * np.asarray(Wl, dtype=float) for Wl in W]

@@ -20,7 +20,7 @@ import numpy as np
 from .._validation import check_alpha, check_nonnegative, check_sizes
 from ..data.synthetic import Dataset
 from ..metrics import COLUMN_ZERO_TOL, evaluate
-from ..model.network import init_weights
+from ..model.network import init_weights, match_output_scale
 from ..model.problem import LiftedPoint, Problem
 from .ialam import IALAM, IALAMResult, IALAMState, warn_unknown
 
@@ -44,9 +44,17 @@ def relu_bias_bound(sizes: Sequence[int], theta_w: float, theta_v: float) -> flo
     return -float(sum(sizes[1:])) * (theta_w + theta_v)
 
 
-def initial_point(problem: Problem, seed: int = 0, scale: str | float = "fan_in") -> LiftedPoint:
-    """The talk's initialization: random ``W``, ``b = 0``, ``u = Wv + b``, ``v = sigma(u)`` (feasible for (P))."""
+def initial_point(
+    problem: Problem, seed: int = 0, scale: str | float = "fan_in", match_targets: bool = True
+) -> LiftedPoint:
+    """The talk's initialization: random ``W``, ``b = 0``, ``u = Wv + b``, ``v = sigma(u)`` (feasible for (P)).
+
+    With ``match_targets`` the random weights are rescaled by one common factor so that the initial
+    output has the size (RMS) of the targets (:func:`ialam_verify.model.network.match_output_scale`).
+    """
     W, b = init_weights(problem.sizes, np.random.default_rng(seed), scale)
+    if match_targets:
+        W = match_output_scale(W, b, problem.X, problem.Y, problem.alpha)
     return problem.lift(W, b)
 
 
@@ -78,6 +86,7 @@ def fit(
     beta: float | Sequence[float] | None = None,
     seed: int = 0,
     init_scale: str | float = "fan_in",
+    match_targets: bool = True,
     relu_theta: tuple[float, float] | None = None,
     callback: Callable[[IALAMState], bool | None] | None = None,
     verbose: bool = False,
@@ -102,6 +111,9 @@ def fit(
         Seed of the initialization: the same seed gives the same result.
     init_scale : {"fan_in", "width"} or float
         Divisor of the random initial weights (:func:`ialam_verify.model.init_weights`).
+    match_targets : bool
+        Rescale the initial weights so that the initial output has the RMS of ``Y`` (default; see
+        ``docs/algorithm.md``, "Initialization", for the measurement).
     relu_theta : (theta_w, theta_v), optional
         For the ReLU variant (PP_b): the bias bound is :math:`-\bar N(\theta_w + \theta_v)`.
     callback : callable, optional
@@ -141,7 +153,7 @@ def fit(
     options.setdefault("rho0", RHO0 / N)
     options.setdefault("tau1", TAU1 / N)
     solver = IALAM(problem, **options)
-    point = initial_point(problem, seed, init_scale)
+    point = initial_point(problem, seed, init_scale, match_targets)
 
     progress = _Progress() if verbose else None
 
