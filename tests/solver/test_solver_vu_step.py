@@ -1,0 +1,210 @@
+r"""The closed-form (v, u) step against brute force: cvxpy branch solves, exact rationals, grid search.
+
+Problem: :math:`\min \frac a2 v^2 - pv + \frac c2 u^2 - qu - \beta\sigma(u)` s.t. :math:`v \ge u`,
+:math:`v \ge \alpha u`, with :math:`a, c > 0`, :math:`\beta \ge 0`, :math:`0 \le \alpha < 1`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from _solver_common import (
+    cvxpy_vu_minimum,
+    exact_vu_minimum,
+    vu_feasible,
+    vu_scale,
+    vu_value,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ialam_verify.solver import solve_vu
+from ialam_verify.solver.vu_step import vu_objective
+
+curv = st.floats(1e-3, 1e3)
+lin = st.floats(-50.0, 50.0)
+betas = st.one_of(st.just(0.0), st.floats(0.0, 20.0))
+alphas = st.one_of(
+    st.just(0.0), st.floats(0.0, 0.999), st.sampled_from([1e-9, 1e-4, 0.5, 0.999, 1.0 - 1e-9])
+)
+
+
+def closed_form(a, p, c, q, beta, alpha) -> tuple[float, float, float]:
+    v, u = solve_vu(a, p, c, q, beta, alpha)
+    assert v.shape == () and u.shape == ()
+    v, u = float(v), float(u)
+    return vu_value(a, p, c, q, beta, alpha, v, u), v, u
+
+
+def assert_global_min(a, p, c, q, beta, alpha, ref_value, rel=1e-7):
+    val, v, u = closed_form(a, p, c, q, beta, alpha)
+    scale = vu_scale(a, p, c, q, beta)
+    assert np.isfinite(v) and np.isfinite(u)
+    # feasibility (exact up to one rounding of alpha * u)
+    assert vu_feasible(v, u, alpha, tol=1e-15 * (1 + abs(u))), (v, u)
+    assert val <= ref_value + rel * scale, (val, ref_value)
+    return val
+
+
+@given(a=curv, p=lin, c=curv, q=lin, beta=betas, alpha=alphas)
+def test_closed_form_matches_cvxpy_branch_solves(a, p, c, q, beta, alpha):
+    ref = cvxpy_vu_minimum(a, p, c, q, beta, alpha)
+    val = assert_global_min(a, p, c, q, beta, alpha, ref)
+    # cvxpy is a brute force, not a bound: the closed form is not much better either
+    assert val >= ref - 1e-7 * vu_scale(a, p, c, q, beta)
+
+
+@given(
+    a=st.sampled_from([1e-8, 1e-5, 1.0, 1e5, 1e8]),
+    c=st.sampled_from([1e-8, 1e-5, 1.0, 1e5, 1e8]),
+    p=lin,
+    q=lin,
+    beta=betas,
+    alpha=alphas,
+)
+def test_closed_form_with_huge_and_tiny_curvatures(a, p, c, q, beta, alpha):
+    ref = cvxpy_vu_minimum(a, p, c, q, beta, alpha)
+    assert_global_min(a, p, c, q, beta, alpha, ref, rel=1e-6)
+
+
+ints = st.integers(-40, 40)
+pos = st.integers(1, 40)
+
+
+@given(
+    a=st.fractions(Fraction(1, 50), 50),
+    c=st.fractions(Fraction(1, 50), 50),
+    p=st.fractions(-30, 30, max_denominator=20),
+    q=st.fractions(-30, 30, max_denominator=20),
+    beta=st.one_of(st.just(Fraction(0)), st.fractions(0, 10, max_denominator=20)),
+    alpha=st.one_of(st.just(Fraction(0)), st.fractions(0, Fraction(99, 100), max_denominator=100)),
+)
+def test_closed_form_matches_exact_rational_enumeration(a, p, c, q, beta, alpha):
+    exact, _, _ = exact_vu_minimum(a, p, c, q, beta, alpha)
+    args = tuple(float(x) for x in (a, p, c, q, beta, alpha))
+    val, v, u = closed_form(*args)
+    # the closed-form point, evaluated exactly, is within rounding of the exact minimum
+    val_exact_arith = vu_value(a, p, c, q, beta, alpha, Fraction(v), Fraction(u))
+    scale = vu_scale(*args[:5])
+    assert float(val_exact_arith - exact) <= 1e-12 * scale
+    assert vu_feasible(v, u, args[5], tol=1e-15 * (1 + abs(u)))
+
+
+def tie_instance(a, c, beta, alpha):
+    r"""Inputs with p = 0 whose two branch minima are equal (derivation in the test docstring)."""
+    s = np.sqrt(c / (a + c))
+    q = -beta * (alpha + s) / (1 + s)
+    return q
+
+
+@given(a=curv, c=curv, beta=st.floats(0.1, 20.0), alpha=st.floats(0.0, 0.99))
+def test_ties_between_branches(a, c, beta, alpha):
+    r"""With :math:`p = 0`: the branch ``u >= 0`` has its minimum on the ray ``v = u``,
+    :math:`-(q+\beta)^2/(2(a+c))`, and the branch ``u <= 0`` at the interior point
+    :math:`(0, (q+\alpha\beta)/c)`, :math:`-(q+\alpha\beta)^2/(2c)`. They are equal when
+    :math:`q + \alpha\beta = -s(q+\beta)`, :math:`s = \sqrt{c/(a+c)}`, i.e.
+    :math:`q = -\beta(\alpha+s)/(1+s)`; then :math:`q+\beta > 0 > q + \alpha\beta`: two distinct minimizers.
+    """
+    q = tie_instance(a, c, beta, alpha)
+    s = np.sqrt(c / (a + c))
+    f_pos = -((q + beta) ** 2) / (2 * (a + c))
+    f_neg = -((q + alpha * beta) ** 2) / (2 * c)
+    assert f_pos == pytest.approx(f_neg, rel=1e-9)
+    assert q + beta > 0 > q + alpha * beta
+    ref = cvxpy_vu_minimum(a, 0.0, c, q, beta, alpha)
+    assert abs(ref - f_pos) <= 1e-7 * vu_scale(a, 0.0, c, q, beta)
+    assert_global_min(a, 0.0, c, q, beta, alpha, min(f_pos, f_neg), rel=1e-9)
+    assert s < 1
+
+
+def test_exact_tie_in_rationals_returns_branch_u_nonnegative():
+    r"""a = 3, c = 1, p = 0, beta = 3, alpha = 1/2: s = 1/2, q = -2; both branch minima are -1/8,
+    at (1/4, 1/4) and (0, -1/2). The docstring promises the branch u >= 0 at a tie."""
+    a, c, p, q, beta, alpha = 3, 1, 0, -2, 3, Fraction(1, 2)
+    exact, _, _ = exact_vu_minimum(a, p, c, q, beta, alpha)
+    assert exact == Fraction(-1, 8)
+    assert vu_value(a, p, c, q, beta, alpha, Fraction(1, 4), Fraction(1, 4)) == exact
+    assert vu_value(a, p, c, q, beta, alpha, Fraction(0), Fraction(-1, 2)) == exact
+    v, u = solve_vu(a, p, c, q, beta, float(alpha))
+    assert (float(v), float(u)) == (0.25, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # a=c=1, p=q=1, beta=0, alpha=1/2: the unconstrained minimizer (1, 1) is feasible (v = u).
+        ((1, 1, 1, 1, 0, Fraction(1, 2)), (Fraction(1), Fraction(1))),
+        # a=1, c=1, p=0, q=2, beta=0: unconstrained (0, 2) violates v >= u; on v = u:
+        # (a + c)/2 t^2 - (p + q) t -> t = 2/2 = 1; value -1. Branch u <= 0: best is (0, 0), value 0.
+        ((1, 0, 1, 2, 0, Fraction(1, 4)), (Fraction(1), Fraction(1))),
+        # a=2, c=1, p=-1, q=-3, beta=1, alpha=1/4. Branch u <= 0: Q = q + alpha beta = -11/4;
+        # unconstrained (-1/2, -11/4) has v >= alpha u = -11/16? -1/2 >= -11/16 yes: value
+        # -p^2/(2a) - Q^2/(2c) = -1/4 - 121/32 = -129/32. Branch u >= 0: Q = -2, u = 0, v = max(p/a, 0)
+        # = 0: value 0. So (v, u) = (-1/2, -11/4).
+        ((2, -1, 1, -3, 1, Fraction(1, 4)), (Fraction(-1, 2), Fraction(-11, 4))),
+        # same with alpha = 0 (ReLU): Q = -3, u = -3, v = -1/2 violates v >= 0; on the ray v = 0:
+        # u = Q/c = -3, value -9/2; on u = 0: v = 0, value 0. So (0, -3).
+        ((2, -1, 1, -3, 1, Fraction(0)), (Fraction(0), Fraction(-3))),
+        # a=1, c=4, p=-2, q=1, beta=0, alpha=1/2. Branch u >= 0: unconstrained (-2, 1/4) infeasible;
+        # ray u = 0: v = max(-2, 0) = 0, value 0; ray v = u >= 0: t = (p + q)/(a + c) = -1/5 -> 0.
+        # Branch u <= 0: Q = 1, u = 1/4 > 0 infeasible; ray u = 0: value 0; ray v = u/2, u <= 0:
+        # t = (alpha p + Q)/(a alpha^2 + c) = 0/(17/4) = 0. Minimum 0 at (0, 0).
+        ((1, -2, 4, 1, 0, Fraction(1, 2)), (Fraction(0), Fraction(0))),
+    ],
+)
+def test_hand_derived_cases_exactly(args, expected):
+    v, u = solve_vu(*(float(x) for x in args))
+    assert Fraction(float(v)) == pytest.approx(expected[0], abs=1e-15)
+    assert Fraction(float(u)) == pytest.approx(expected[1], abs=1e-15)
+    # the hand derivation agrees with the exact enumeration
+    exact, ve, ue = exact_vu_minimum(*args)
+    assert (ve, ue) == expected
+    assert vu_value(*args, *expected) == exact
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (1.0, 0.7, 2.0, -1.3, 0.4, 0.1),
+        (0.5, -1.0, 1.5, 2.0, 1.0, 0.0),
+        (3.0, 2.0, 0.2, -0.1, 0.0, 0.9),
+        (1.0, 0.0, 1.0, -0.75, 1.5, 0.5),  # near a tie
+        (2.0, -0.5, 0.5, 0.3, 2.0, 0.3),
+    ],
+)
+def test_dense_grid_search(args):
+    """On a 1201 x 1201 grid of the box [-6, 6]^2 (spacing h = 0.01) restricted to the feasible set."""
+    a, p, c, q, beta, alpha = args
+    val, v, u = closed_form(*args)
+    assert max(abs(v), abs(u)) < 5.0  # the minimizer lies well inside the box
+    g = np.linspace(-6.0, 6.0, 1201)
+    VV, UU = np.meshgrid(g, g, indexing="ij")
+    F = vu_objective(a, p, c, q, beta, alpha, VV, UU)
+    F = np.where((VV >= UU) & (VV >= alpha * UU), F, np.inf)
+    grid_min = float(F.min())
+    assert val <= grid_min + 1e-12
+    # a feasible grid point lies within h*sqrt(2) of the minimizer (the feasible set is a cone with
+    # the vertex on the grid), and the gradient is bounded on the box: the grid cannot be far above
+    h = g[1] - g[0]
+    lip = a * 6 + abs(p) + c * 6 + abs(q) + beta
+    assert grid_min <= val + 2 * h * lip
+
+
+def test_vectorized_over_arrays_and_broadcasting():
+    rng = np.random.default_rng(7)
+    shape = (4, 5)
+    a = rng.uniform(0.1, 3, shape)
+    p = rng.normal(0, 2, shape)
+    c = rng.uniform(0.1, 3, shape)
+    q = rng.normal(0, 2, shape)
+    beta, alpha = 0.7, 0.2
+    v, u = solve_vu(a, p, c, q, beta, alpha)
+    assert v.shape == u.shape == shape
+    for idx in np.ndindex(shape):
+        vi, ui = solve_vu(a[idx], p[idx], c[idx], q[idx], beta, alpha)
+        assert (float(vi), float(ui)) == (v[idx], u[idx])
+        exact, _, _ = exact_vu_minimum(a[idx], p[idx], c[idx], q[idx], beta, alpha)
+        got = vu_value(a[idx], p[idx], c[idx], q[idx], beta, alpha, v[idx], u[idx])
+        assert got <= float(exact) + 1e-12 * vu_scale(a[idx], p[idx], c[idx], q[idx], beta)
