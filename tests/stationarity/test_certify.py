@@ -1,0 +1,109 @@
+"""certify() on (problem, point) and on IALAM results; the ``ialam-verify certify`` command."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ialam_verify.cli import main
+from ialam_verify.data import synthetic
+from ialam_verify.model import Problem
+from ialam_verify.solver import fit, save_result
+from ialam_verify.stationarity import certify, check, classify, p_problem, pp_problem
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = synthetic((3, 3, 2), n_samples=8, seed=2)
+    return fit(data, (3, 3, 2), lambda_w=1e-4, max_outer=150)
+
+
+def test_certify_result_object_and_problem_point_agree(trained):
+    a = certify(trained)
+    b = certify(trained.problem, trained.point, xi=trained.xi)
+    assert a.pp.verdicts() == b.pp.verdicts() and a.p.verdicts() == b.p.verdicts()
+    assert a.pp_at_solver_xi is not None
+    # the verdicts are backed by checkable multipliers
+    assert check(a.pp, pp_problem(trained.problem, trained.point))["accepted"]
+    lift = trained.problem.lift(trained.point.W, trained.point.b)
+    assert check(a.p, p_problem(trained.problem, lift))["accepted"]
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert set(d["PP"]["verdicts"]) == {"KKT", "Clarke", "B"}
+    assert set(d["P"]["verdicts"]) == {"W", "A", "C", "M", "S", "B"}
+    # solver xi fixed can only be worse than the best multiplier
+    r = a.pp_at_solver_xi["min_residual"]
+    assert r is not None and r >= a.pp.results["KKT"].min_residual - 1e-7
+
+
+def test_certify_on_a_lifted_random_point_fails_stationarity():
+    """A random lifted point is not stationary: KKT fails, a descent direction is returned and
+    checked, and the (P) verdicts follow the hierarchy S => M => A, C => W."""
+    rng = np.random.default_rng(0)
+    prob = Problem.create(
+        rng.standard_normal((2, 5)), rng.standard_normal((1, 5)), (2, 3, 1), 0.2, 0.01, 0.0, 1.0
+    )
+    W = [rng.standard_normal((3, 2)), rng.standard_normal((1, 3))]
+    b = [rng.standard_normal(3), rng.standard_normal(1)]
+    pt = prob.lift(W, b)
+    rep = certify(prob, pt)
+    assert rep.pp.verdicts()["KKT"] == "fails" and rep.pp.verdicts()["B"] == "fails"
+    cp = pp_problem(prob, pt)
+    ck = check(rep.pp, cp)
+    assert ck["accepted"] and ck["per_notion"]["B"]["directional_derivative"] < 0
+    v = rep.p.verdicts()
+    order = ["S", "M", "A", "W"]
+    for strong, weak in zip(order, order[1:], strict=False):
+        if v[strong] == "holds":
+            assert v[weak] == "holds"
+
+
+def test_certify_rejects_bad_input(trained):
+    with pytest.raises(ValueError, match="result must have"):
+        certify(object())
+    with pytest.raises(ValueError, match="xi must hold"):
+        certify(trained.problem, trained.point, xi=[np.zeros(1)])
+    with pytest.raises(ValueError, match="tol"):
+        classify(pp_problem(trained.problem, trained.point), tol=0.0)
+
+
+def test_cli_certify_json_and_text(trained, tmp_path, capsys):
+    path = tmp_path / "res"
+    save_result(trained, path)
+    assert main(["certify", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"PP", "P", "tolerances", "seconds", "PP_at_solver_xi"}
+    assert out["tolerances"]["tol"] == 1e-6
+    for key in ("PP", "P"):
+        assert all(
+            v in ("holds", "fails", "undetermined", "inconclusive")
+            for v in out[key]["verdicts"].values()
+        )
+    direct = certify(trained)
+    assert out["PP"]["verdicts"] == direct.pp.verdicts()
+    assert main(["certify", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "(PP) at the point" in text and "(P) at the feasible lift" in text
+
+
+def test_cli_certify_bad_input(tmp_path, capsys):
+    assert main(["certify", str(tmp_path / "missing")]) == 2
+    assert "error" in capsys.readouterr().err
+    assert main(["certify", "x", "--tol", "-1"]) == 2
+
+
+def test_certify_with_solver_like_object():
+    """Any object with .problem, .point (and .xi) works, e.g. a point built by Problem.lift."""
+    rng = np.random.default_rng(3)
+    prob = Problem.create(
+        rng.standard_normal((2, 4)), rng.standard_normal((1, 4)), (2, 2, 1), 0.3, 0.1, 0.0, 0.5
+    )
+    pt = prob.lift([np.zeros((2, 2)), np.zeros((1, 2))], [np.zeros(2), np.zeros(1)])
+    rep = certify(SimpleNamespace(problem=prob, point=pt))
+    # W = 0, b = 0: every u is 0 (biactive (P) pairs, kinks of (PP) at 0), all groups zero
+    assert len(rep.p.activity["biactive"]) == pt.U[0].size + pt.U[1].size
+    assert len(rep.pp.activity["kinks_at_zero"]) == pt.U[0].size + pt.U[1].size
+    assert check(rep.pp, pp_problem(prob, pt))["accepted"]
