@@ -1,6 +1,6 @@
 """The IALAM solver: outer augmented-Lagrangian loop, alternating-minimization inner loop, and the steps."""
 
-from .api import default_beta, fit, initial_point, relu_bias_bound
+from .api import default_beta, fit, initial_point, relu_bias_bound, relu_thetas
 from .ialam import IALAM, IALAMResult, IALAMState
 from .inner import AlternatingMinimization, AMState, augmented_lagrangian, proximal_term
 from .storage import load_result, save_result, summary
@@ -23,6 +23,7 @@ __all__ = [
     "summary",
     "proximal_term",
     "relu_bias_bound",
+    "relu_thetas",
     "solve_vu",
     "wb_layer_step",
 ]

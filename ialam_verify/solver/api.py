@@ -44,6 +44,21 @@ def relu_bias_bound(sizes: Sequence[int], theta_w: float, theta_v: float) -> flo
     return -float(sum(sizes[1:])) * (theta_w + theta_v)
 
 
+def relu_thetas(Y: np.ndarray, lambda_w: float, lambda_v: float) -> tuple[float, float]:
+    r"""Level-set bounds :math:`(\theta_w, \theta_v)` for (PP_b) (``docs/algorithm.md``, section 7).
+
+    :math:`\theta = 1.01\,\frac1N\|Y\|_F^2` (the objective of the zero network, plus 1 %),
+    :math:`\theta_w = \theta/\lambda_w`, :math:`\theta_v = \sqrt{\theta/\lambda_v}`.
+    """
+    if not (lambda_w > 0 and lambda_v > 0):
+        raise ValueError(
+            "the ReLU variant (alpha = 0) needs lambda_w > 0 and lambda_v > 0 to bound the level set, "
+            f"or an explicit relu_theta; got lambda_w = {lambda_w}, lambda_v = {lambda_v}"
+        )
+    theta = 1.01 * float(np.sum(np.asarray(Y) ** 2)) / Y.shape[1]
+    return theta / lambda_w, float(np.sqrt(theta / lambda_v))
+
+
 def initial_point(
     problem: Problem, seed: int = 0, scale: str | float = "fan_in", match_targets: bool = True
 ) -> LiftedPoint:
@@ -102,7 +117,8 @@ def fit(
     sizes : sequence of int
         ``(N_0, ..., N_L)``.
     alpha : float
-        Leaky-ReLU slope in (0, 1). ``alpha = 0`` (ReLU) requires ``relu_theta``.
+        Leaky-ReLU slope in [0, 1). ``alpha = 0`` is the ReLU variant (PP_b), with the bias bound from
+        ``relu_theta`` or, by default, :func:`relu_thetas`.
     lambda_w, lambda_v : float
         Weights of :math:`\mathcal R_1` (group lasso) and :math:`\mathcal R_2 = \lambda_v\|v\|^2`.
     beta : float or sequence, optional
@@ -134,8 +150,10 @@ def fit(
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be an ialam_verify.data.Dataset; got {type(data).__name__}")
     sizes = check_sizes(sizes)
-    alpha = check_alpha(alpha, allow_zero=relu_theta is not None)
+    alpha = check_alpha(alpha, allow_zero=True)
     check_nonnegative("column_tol", column_tol)
+    if alpha == 0.0 and relu_theta is None:
+        relu_theta = relu_thetas(np.asarray(data.Y, dtype=float), float(lambda_w), float(lambda_v))
     N = data.n_samples
     L = len(sizes) - 1
     bound = None

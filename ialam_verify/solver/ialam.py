@@ -99,7 +99,7 @@ class IALAM:
     inner_tol_min: float = 1e-7
     inner_max_iter: int = 20
     wb_tol: float = 1e-6
-    wb_max_iter: int = 200
+    wb_max_iter: int = 30
     max_seconds: float = float("inf")
     _inner: AlternatingMinimization = field(init=False, repr=False, compare=False)
 

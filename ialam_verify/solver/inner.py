@@ -89,7 +89,7 @@ class AlternatingMinimization:
     tol: float = 1e-4
     max_iter: int = 20
     wb_tol: float = 1e-6
-    wb_max_iter: int = 200
+    wb_max_iter: int = 30
 
     def init_state(self, point: LiftedPoint) -> AMState:
         X = self.problem.X
