@@ -231,6 +231,7 @@ class _ResidualProgram:
         import cvxpy as cp
 
         self.prob, self.act = prob, act
+        self.cache: dict[tuple, tuple[str, float | None, dict[str, Any] | None]] = {}
         n = prob.n
         self.ig = np.flatnonzero(act.g_active)
         self.iG = np.flatnonzero(act.G_active)
@@ -299,6 +300,13 @@ class _ResidualProgram:
         self.problem = cp.Problem(cp.Minimize(r), cons)
 
     def solve(self, br: _Branch) -> tuple[str, float | None, dict[str, Any] | None]:
+        """Solve one branch (cached: notions sharing a branch share one solve)."""
+        key = (br.nu_pat.tobytes(), br.w_pat.tobytes(), br.s_lo.tobytes(), br.s_hi.tobytes())
+        if key not in self.cache:
+            self.cache[key] = self._solve(br)
+        return self.cache[key]
+
+    def _solve(self, br: _Branch) -> tuple[str, float | None, dict[str, Any] | None]:
         import cvxpy as cp
 
         for key, idx in (("nu", self.iG), ("w", self.iH)):
@@ -643,9 +651,12 @@ def classify(
         notions = NLP_NOTIONS if kind == "nlp" else MPCC_NOTIONS
     margin = 1e-6 * max(1.0, float(np.max(np.abs(prob.grad_f))))
     act = Activity.at(prob, act_tol)
-    results = _classify_at(prob, act, tol, margin, nonsmooth, max_branches, milp_bound, notions)
+    program = _ResidualProgram(prob, act)
+    results = _classify_at(
+        prob, act, tol, margin, nonsmooth, max_branches, milp_bound, notions, program
+    )
     if b_stationarity:
-        results["B"] = _b_stationarity(prob, act, tol, margin, max_branches, results)
+        results["B"] = _b_stationarity(prob, act, tol, margin, max_branches, results, program)
     notes: list[str] = []
     lo, hi = Activity.at(prob, act_tol / band), Activity.at(prob, act_tol * band)
     if lo.key() != act.key() or hi.key() != act.key():
@@ -707,8 +718,10 @@ def _classify_at(
     max_branches: int,
     milp_bound: float,
     notions: tuple[str, ...],
+    program: _ResidualProgram | None = None,
 ) -> dict[str, NotionResult]:
-    program = _ResidualProgram(prob, act)
+    if program is None:
+        program = _ResidualProgram(prob, act)
     results: dict[str, NotionResult] = {}
     # cheap implications first: W (or Clarke) is the relaxation, S (or KKT) the restriction
     order = sorted(notions, key=lambda n: {"W": 0, "S": 1, "Clarke": 0, "KKT": 1}.get(n, 2))
@@ -1050,17 +1063,22 @@ def _descent_direction(
         cons.append(prob.Jg[np.flatnonzero(act.g_active)] @ d >= 0)
     if prob.h.size:
         cons.append(prob.Jh @ d == 0)
-    for i in range(prob.n_pairs):
-        gi, hi_ = prob.JG[i] @ d, prob.JH[i] @ d
-        if act.biactive[i]:
-            if br.nu_pat[i] == "f":  # G_i = 0 branch
-                cons += [gi == 0, hi_ >= 0]
-            else:
-                cons += [gi >= 0, hi_ == 0]
-        elif act.G_active[i]:
-            cons.append(gi == 0)
-        elif act.H_active[i]:
-            cons.append(hi_ == 0)
+    if prob.n_pairs:
+        bi = act.biactive
+        g_branch = bi & (br.nu_pat == "f")  # biactive, branch G_i = 0, H_i >= 0
+        h_branch = bi & ~g_branch  # biactive, branch G_i >= 0, H_i = 0
+        G_eq = np.flatnonzero((act.G_active & ~act.H_active) | g_branch)
+        H_eq = np.flatnonzero((act.H_active & ~act.G_active) | h_branch)
+        G_ge = np.flatnonzero(h_branch)
+        H_ge = np.flatnonzero(g_branch)
+        if G_eq.size:
+            cons.append(prob.JG[G_eq] @ d == 0)
+        if H_eq.size:
+            cons.append(prob.JH[H_eq] @ d == 0)
+        if G_ge.size:
+            cons.append(prob.JG[G_ge] @ d >= 0)
+        if H_ge.size:
+            cons.append(prob.JH[H_ge] @ d >= 0)
     pr = cp.Problem(cp.Minimize(obj), cons)
     try:
         pr.solve(solver=cp.CLARABEL)
@@ -1078,6 +1096,7 @@ def _b_stationarity(
     margin: float,
     max_branches: int,
     results: dict[str, NotionResult],
+    program: _ResidualProgram | None = None,
 ) -> NotionResult:
     count, gen = _branches(prob, act, "B", "limiting")
     if count > max_branches:
@@ -1103,7 +1122,8 @@ def _b_stationarity(
             branches=count,
             method="none",
         )
-    program = _ResidualProgram(prob, act)
+    if program is None:
+        program = _ResidualProgram(prob, act)
     witnesses = []
     worst = 0.0
     for br in gen:
