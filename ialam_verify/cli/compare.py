@@ -1,0 +1,284 @@
+"""``ialam-verify compare``: IALAM against the SGD family, on one problem or on a grid of problems."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+SYNTHETIC = ("synthetic-L2", "synthetic-L3", "synthetic-L4")
+DEFAULT_MNIST_DIR = "../shared/data/mnist"
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "compare",
+        help="IALAM against SGD, Adagrad, AdagradDecay, Adadelta, Adam, Adamax (needs the bench extra)",
+        description=(
+            "Train the same network from the same initialization with IALAM and with every torch "
+            "baseline (group lasso as a subgradient and as a proximal step), and report TrainErr, "
+            "TestErr, accuracy, TestAcc and column sparsity against wall time and epochs: a table on "
+            "stdout, PNG plots and a JSON file. With --grid, run a grid of MNIST problems (joblib, "
+            "resumable) and draw performance profiles."
+        ),
+    )
+    p.add_argument(
+        "--data",
+        default="synthetic-L2",
+        choices=(*SYNTHETIC, "mnist"),
+        help="problem: the talk's synthetic panels (a)-(c) or MNIST (default synthetic-L2)",
+    )
+    p.add_argument(
+        "--n-samples",
+        type=int,
+        default=None,
+        help="training samples N (default 500 synthetic, 1000 MNIST)",
+    )
+    p.add_argument(
+        "--widths",
+        default=None,
+        help="MNIST hidden widths, comma-separated (default 100,50; 200,100 for N=60000)",
+    )
+    p.add_argument(
+        "--mnist-dir",
+        default=DEFAULT_MNIST_DIR,
+        help=f"folder with the four MNIST IDX files, gzipped or not (default {DEFAULT_MNIST_DIR})",
+    )
+    p.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope (default 0.1)")
+    p.add_argument("--lambda-w", type=float, default=1e-4, help="group-lasso weight (default 1e-4)")
+    p.add_argument("--lambda-v", type=float, default=0.0, help="IALAM's lambda_v (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="data and initialization seed (default 0)")
+    p.add_argument(
+        "--methods",
+        default="all",
+        help="comma-separated: IALAM, SGD, Adagrad, AdagradDecay, Adadelta, Adam, Adamax, "
+        "each also with +prox (e.g. Adam+prox); 'all' (default) runs all 13",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=10.0,
+        help="wall-time budget per method, seconds (default 10; 'inf' for none)",
+    )
+    p.add_argument(
+        "--max-epochs", type=float, default=math.inf, help="epoch budget per method (default none)"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=50, help="baselines' minibatch size (default 50)"
+    )
+    p.add_argument(
+        "--lr",
+        action="append",
+        default=[],
+        metavar="METHOD=LR",
+        help="fix a baseline's learning rate instead of searching it (repeatable)",
+    )
+    p.add_argument(
+        "--search-epochs",
+        type=float,
+        default=20,
+        help="epochs per learning rate in the search (default 20)",
+    )
+    p.add_argument(
+        "--search-samples",
+        type=int,
+        default=2000,
+        help="training samples used by the search (default 2000)",
+    )
+    p.add_argument(
+        "--ialam-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of ialam_verify.solver.fit, e.g. inner_max_iter=50 (repeatable)",
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--json", dest="json_path", default=None, help="write the full result here")
+    p.add_argument("--plots", default=None, help="folder for the PNG plots")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    g = p.add_argument_group("grid of MNIST problems")
+    g.add_argument("--grid", default=None, help="grid file (JSON); see docs/experiments.md")
+    g.add_argument("--out", default=None, help="result folder of the grid (one JSON per problem)")
+    g.add_argument("--n-jobs", type=int, default=-1, help="joblib n_jobs (default -1: all cores)")
+    g.add_argument(
+        "--backend",
+        default=None,
+        help="joblib backend (default loky; 'dask' or 'ray' once registered)",
+    )
+    g.add_argument(
+        "--profiles-only",
+        action="store_true",
+        help="only draw the performance profiles of the finished problems",
+    )
+    p.set_defaults(run=run)
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"{what} must look like NAME=VALUE; got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _number(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.grid is not None:
+        return _run_grid(args)
+    from ..experiments.baselines import all_methods
+
+    methods = (
+        ["IALAM", *all_methods()]
+        if args.methods == "all"
+        else [m.strip() for m in args.methods.split(",") if m.strip()]
+    )
+    lrs = {k: float(v) for k, v in _pairs(args.lr, "--lr").items()}
+    opts = {k: _number(v) for k, v in _pairs(args.ialam_option, "--ialam-option").items()}
+    from ..experiments.measure import Context
+    from ..experiments.runner import Settings
+
+    if args.data == "mnist":
+        n = 1000 if args.n_samples is None else args.n_samples
+        default_w = "200,100" if n >= 60000 else "100,50"
+        try:
+            widths = tuple(int(x) for x in (args.widths or default_w).split(","))
+        except ValueError as exc:
+            raise ValueError(
+                f"--widths must be comma-separated integers; got {args.widths!r}"
+            ) from exc
+        sizes = (784, *widths, 10)
+        settings = Settings(
+            sizes=sizes,
+            alpha=args.alpha,
+            lambda_w=args.lambda_w,
+            lambda_v=args.lambda_v,
+            seed=args.seed,
+            methods=tuple(methods),
+            max_seconds=args.max_seconds,
+            max_epochs=args.max_epochs,
+            batch_size=args.batch_size,
+            lr=lrs,
+            search_epochs=args.search_epochs,
+            search_samples=args.search_samples,
+            ialam_options=opts,
+            threads=args.threads,
+        ).validate()
+        from ..data.mnist import mnist_problem
+
+        mp = mnist_problem(args.mnist_dir, n, args.seed)
+        ctx = Context(
+            mp.dataset,
+            settings.alpha,
+            settings.lambda_w,
+            mp.zero_pixels,
+            mp.X_official,
+            mp.Y_official,
+        )
+    else:
+        from ..data import TALK_SHAPES, synthetic
+
+        if args.widths is not None:
+            raise ValueError(
+                "--widths applies to --data mnist; the synthetic shapes are the talk's"
+            )
+        sizes = TALK_SHAPES[args.data.split("-")[1]]
+        n = 500 if args.n_samples is None else args.n_samples
+        settings = Settings(
+            sizes=sizes,
+            alpha=args.alpha,
+            lambda_w=args.lambda_w,
+            lambda_v=args.lambda_v,
+            seed=args.seed,
+            methods=tuple(methods),
+            max_seconds=args.max_seconds,
+            max_epochs=args.max_epochs,
+            batch_size=args.batch_size,
+            lr=lrs,
+            search_epochs=args.search_epochs,
+            search_samples=args.search_samples,
+            ialam_options=opts,
+            threads=args.threads,
+        ).validate()
+        data = synthetic(sizes, n, args.alpha, args.seed)
+        ctx = Context(data, settings.alpha, settings.lambda_w)
+    return _run_single(args, ctx, settings)
+
+
+def _run_single(args: argparse.Namespace, ctx: Any, settings: Any) -> int:
+    from pathlib import Path
+
+    from ..experiments.grid import _json_safe
+    from ..experiments.runner import format_table, run_comparison
+    from ..io import atomic_write_json
+
+    json_path = Path(args.json_path) if args.json_path else None
+    if json_path is not None and not json_path.parent.is_dir():
+        raise FileNotFoundError(f"--json: folder {json_path.parent} does not exist")
+
+    def save(result: dict) -> None:
+        if json_path is not None:
+            atomic_write_json(json_path, _json_safe(result))
+
+    result = run_comparison(ctx, settings, progress=not args.no_progress, on_method_done=save)
+    save(result)
+    print(format_table(result))
+    if args.plots:
+        from ..experiments.plots import plot_comparison
+
+        paths = plot_comparison(
+            result,
+            args.plots,
+            ctx.data.name.replace("(", "").replace(")", "").replace(", ", "-").replace(" ", ""),
+        )
+        print(f"plots: {', '.join(str(p) for p in paths)}")
+    if json_path is not None:
+        print(f"results: {json_path}")
+    if result["interrupted"]:
+        print("interrupted: finished methods are kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _run_grid(args: argparse.Namespace) -> int:
+    from ..experiments.grid import grid_profiles, load_grid, run_grid
+
+    if args.out is None:
+        raise ValueError("--grid needs --out (the result folder)")
+    grid = load_grid(args.grid)
+    if not args.profiles_only:
+        try:
+            summary = run_grid(
+                grid,
+                args.out,
+                n_jobs=args.n_jobs,
+                backend=args.backend,
+                threads_per_job=args.threads,
+                progress=not args.no_progress,
+            )
+        except KeyboardInterrupt:
+            print(
+                "interrupted: finished problems are kept; rerun the same command to resume",
+                file=sys.stderr,
+            )
+            return 130
+        print(
+            f"grid {grid['name']}: {len(summary['done'])} run now, "
+            f"{len(summary['skipped'])} already done, {summary['total']} in all"
+        )
+    prof = grid_profiles(grid, args.out)
+    for metric in ("train_err", "test_err"):
+        wins = ", ".join(f"{m} {w}" for m, w in prof[metric]["wins"].items())
+        print(f"{metric}: best on (of {len(prof[metric]['problems'])} problems): {wins}")
+    print(f"profiles: {args.out}/profile_train_err.png, {args.out}/profile_test_err.png")
+    return 0

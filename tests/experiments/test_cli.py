@@ -1,0 +1,86 @@
+"""``ialam-verify compare`` on one tiny problem: exit codes, files, and refusal of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from ialam_verify.cli import main  # noqa: E402
+
+
+def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r.json"
+    rc = main(
+        [
+            "compare",
+            "--data",
+            "synthetic-L3",
+            "--n-samples",
+            "30",
+            "--methods",
+            "IALAM,SGD,Adagrad+prox",
+            "--max-epochs",
+            "4",
+            "--max-seconds",
+            "30",
+            "--lr",
+            "SGD=0.05",
+            "--search-epochs",
+            "1",
+            "--batch-size",
+            "10",
+            "--ialam-option",
+            "inner_max_iter=2",
+            "--json",
+            str(out),
+            "--plots",
+            str(tmp_path / "plots"),
+            "--no-progress",
+        ]
+    )
+    text = capsys.readouterr().out
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert set(res["methods"]) == {"IALAM", "SGD", "Adagrad+prox"}
+    assert res["settings"]["methods"] == ["IALAM", "SGD", "Adagrad+prox"]
+    assert (
+        res["settings"]["sizes"] == [10, 5, 5, 2] and res["n_samples"] == 30 and res["n_test"] == 6
+    )
+    assert res["lr_search"]["Adagrad+prox"]["lr"] == res["methods"]["Adagrad+prox"]["lr"]
+    assert "| IALAM |" in text and "At equal epochs" in text
+    assert any(p.suffix == ".png" for p in (tmp_path / "plots").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--methods", "IALAM,RMSprop"], "unknown method"),
+        (["--lr", "Adam"], "--lr must look like NAME=VALUE"),
+        (["--lr", "Adam=0.1", "--methods", "SGD"], "lr given for 'Adam'"),
+        (["--max-seconds", "-3"], "max_seconds"),
+        (["--widths", "5,5"], "--widths applies to --data mnist"),
+        (["--data", "mnist", "--mnist-dir", "/nonexistent"], "does not exist"),
+        (
+            [
+                "--json",
+                "/nonexistent/dir/r.json",
+                "--methods",
+                "SGD",
+                "--lr",
+                "SGD=0.1",
+                "--max-epochs",
+                "1",
+            ],
+            "does not exist",
+        ),
+        (["--grid", "experiments/tiny_grid.json"], "--grid needs --out"),
+    ],
+)
+def test_bad_input_is_one_clear_line(argv: list[str], message: str, capsys) -> None:
+    assert main(["compare", *argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
