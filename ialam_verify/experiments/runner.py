@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,33 @@ def run_ialam(
     return rec
 
 
+def code_version() -> str | None:
+    """``git describe``-like id of the working tree the run used (``+dirty`` when it had edits)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "ialam_verify"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
 def value_at(history: dict[str, list], axis: str, limit: float, metric: str) -> float | None:
     """The ``metric`` of the last entry whose ``axis`` (``"seconds"`` or ``"epochs"``) is <= ``limit``.
 
@@ -202,6 +230,7 @@ def run_comparison(
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         # wall times depend on what else runs: the load average is kept with the figures
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "code_version": code_version(),
     }
     for name in settings.methods:
         label = f"{name} on {ctx.data.name}"
