@@ -25,31 +25,19 @@ import sys
 from pathlib import Path
 
 SETTINGS: dict[str, list[str]] = {
-    "synthetic-L2": ["--data", "synthetic-L2", "--n-samples", "500", "--max-seconds", "10"],
-    "synthetic-L3": ["--data", "synthetic-L3", "--n-samples", "500", "--max-seconds", "10"],
-    "synthetic-L4": ["--data", "synthetic-L4", "--n-samples", "500", "--max-seconds", "10"],
-    "mnist-1000": [
-        "--data",
-        "mnist",
-        "--n-samples",
-        "1000",
-        "--widths",
-        "100,50",
-        "--max-seconds",
-        "60",
-    ],
-    "mnist-60000": [
-        "--data",
-        "mnist",
-        "--n-samples",
-        "60000",
-        "--widths",
-        "200,100",
-        "--max-seconds",
-        "300",
-        "--batch-size",
-        "100",
-    ],
+    **{
+        f"synthetic-{L}": (
+            f"--data synthetic-{L} --n-samples 500 --max-seconds 10 --search-epochs 100".split()
+        )
+        for L in ("L2", "L3", "L4")
+    },
+    "mnist-1000": (
+        "--data mnist --n-samples 1000 --widths 100,50 --max-seconds 60 --search-epochs 30".split()
+    ),
+    "mnist-60000": (
+        "--data mnist --n-samples 60000 --widths 200,100 --max-seconds 300 --batch-size 100 "
+        "--search-epochs 10 --search-samples 2000"
+    ).split(),
 }
 
 
@@ -89,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             args.lambda_w,
             "--threads",
             args.threads,
+            "--methods",
+            args.methods,
             "--json",
             str(out / f"{name}.json"),
             "--plots",
