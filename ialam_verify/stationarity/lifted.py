@@ -276,6 +276,25 @@ class CertifyReport:
     pp_at_solver_xi: dict[str, Any] | None
     info: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    problem: Problem | None = field(default=None, repr=False)
+    point: LiftedPoint | None = field(default=None, repr=False)
+
+    def talk_multipliers(self, notion: str = "KKT") -> dict[str, list[np.ndarray]] | None:
+        """The (PP) witness of ``notion`` in the talk's terms: ``Xi``, ``M1``, ``M2`` (lists of
+        ``N_l x N``; ``M1, M2 >= 0``), and ``S`` (slopes of sigma used at each ``u``); ``None``
+        unless ``notion`` holds."""
+        res = self.pp.results.get(notion)
+        if res is None or res.verdict != "holds" or res.witness is None:
+            return None
+        assert self.problem is not None and self.point is not None
+        out = talk_multipliers(self.problem, self.point, res.witness, "PP")
+        lay = Layout.of(self.problem)
+        s = np.asarray(res.witness["s"], dtype=float)
+        out["S"] = [
+            np.reshape(s[lay.v_off[l] : lay.v_off[l] + U.size], U.shape, order="F")
+            for l, U in enumerate(self.point.U)
+        ]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         def short(c: Certificate) -> dict[str, Any]:
@@ -381,4 +400,4 @@ def certify(
         },
         "P_point": "feasible lift problem.lift(W, b) of the point's weights",
     }
-    return CertifyReport(cert_pp, cert_p, at_xi, info, time.perf_counter() - t0)
+    return CertifyReport(cert_pp, cert_p, at_xi, info, time.perf_counter() - t0, problem, point)

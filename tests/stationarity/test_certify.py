@@ -107,3 +107,50 @@ def test_certify_with_solver_like_object():
     assert len(rep.p.activity["biactive"]) == pt.U[0].size + pt.U[1].size
     assert len(rep.pp.activity["kinks_at_zero"]) == pt.U[0].size + pt.U[1].size
     assert check(rep.pp, pp_problem(prob, pt))["accepted"]
+
+
+def test_kkt_witness_in_the_talks_terms(trained):
+    """At tol 1e-4 the IALAM point is KKT for (PP); its witness, translated to the talk's Xi, M1, M2
+    (and the slopes S), has M1, M2 >= 0, vanishes on inactive constraints and solves the per-layer
+    system of pp_residual_blocks (written out independently of the sparse Jacobians)."""
+    from ialam_verify.stationarity import pp_residual_blocks
+
+    rep = certify(trained, tol=1e-4)
+    assert rep.pp.verdicts()["KKT"] == "holds"
+    t = rep.talk_multipliers("KKT")
+    prob, pt = trained.problem, trained.point
+    for M1, M2, V, U in zip(t["M1"], t["M2"], pt.V, pt.U, strict=True):
+        assert np.all(M1 >= 0) and np.all(M2 >= 0)
+        assert np.all(M1[V - U > 1e-6] == 0) and np.all(M2[V - prob.alpha * U > 1e-6] == 0)
+    Z = []
+    for W in pt.W:
+        norms = np.linalg.norm(W, axis=0)
+        assert np.all(norms > 1e-6)  # no zero column at this point: Z is the gradient
+        Z.append(prob.lambda_w * W / norms)
+    blocks = pp_residual_blocks(prob, pt, t["Xi"], t["M1"], t["M2"], t["S"], Z)
+    worst = max(np.max(np.abs(a)) for k in blocks for a in blocks[k])
+    assert worst <= 1e-4
+    assert rep.talk_multipliers("Clarke") is not None and rep.talk_multipliers("nope") is None
+
+
+def test_relu_variant_adds_the_bias_bound():
+    """(PP_b), alpha = 0: the bias bound b >= -Nbar(theta_w + theta_v) enters g; inactive here."""
+    rng = np.random.default_rng(5)
+    prob = Problem.create(
+        rng.standard_normal((2, 3)),
+        rng.standard_normal((1, 3)),
+        (2, 2, 1),
+        0.0,
+        0.1,
+        0.0,
+        1.0,
+        -5.0,
+    )
+    pt = prob.lift(
+        [rng.standard_normal((2, 2)), rng.standard_normal((1, 2))], [np.zeros(2), np.zeros(1)]
+    )
+    pp = pp_problem(prob, pt)
+    m = sum(U.size for U in pt.U)
+    assert pp.g.size == 2 * m + 3 and np.allclose(pp.g[2 * m :], 5.0)
+    rep = certify(prob, pt)
+    assert check(rep.pp, pp)["accepted"]
