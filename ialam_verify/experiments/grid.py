@@ -180,6 +180,32 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
+def _prepare_backend(backend: str) -> None:
+    """Register the cluster backends joblib does not know by itself.
+
+    ``"ray"``: :func:`ray.util.joblib.register_ray` (connects to ``RAY_ADDRESS`` when set).
+    ``"dask"``: joblib knows it once a ``distributed.Client`` exists; one is created for the scheduler
+    at ``DASK_SCHEDULER_ADDRESS`` (or a local cluster) unless the caller made one already.
+    """
+    if backend == "ray":
+        try:
+            from ray.util.joblib import register_ray
+        except ImportError as exc:
+            raise ValueError(
+                "backend 'ray' needs the ray package (pip install 'ray[default]')"
+            ) from exc
+        register_ray()
+    elif backend == "dask":
+        try:
+            from distributed import Client, get_client
+        except ImportError as exc:
+            raise ValueError("backend 'dask' needs the distributed package") from exc
+        try:
+            get_client()
+        except ValueError:
+            Client(os.environ.get("DASK_SCHEDULER_ADDRESS"))
+
+
 def run_grid(
     grid: dict[str, Any],
     out_dir: str | os.PathLike[str],
@@ -207,6 +233,7 @@ def run_grid(
     if todo:
         config: dict[str, Any] = {"n_jobs": n_jobs}
         if backend is not None:
+            _prepare_backend(backend)
             config["backend"] = backend
         with parallel_config(**config):
             gen = Parallel(return_as="generator_unordered")(

@@ -89,3 +89,15 @@ def test_tiny_grid_end_to_end_with_resume(tmp_path: Path, capsys) -> None:
     text = capsys.readouterr().out
     assert "1 run now, 1 already done, 2 in all" in text
     assert first.is_file() and second.stat().st_mtime == 1
+
+
+@pytest.mark.parametrize("backend", ["ray", "dask"])
+def test_cluster_backend_without_its_package_is_a_clear_error(backend: str, monkeypatch) -> None:
+    import sys
+
+    from ialam_verify.experiments.grid import _prepare_backend
+
+    for mod in ("ray", "ray.util", "ray.util.joblib", "distributed"):
+        monkeypatch.setitem(sys.modules, mod, None)  # import fails as if not installed
+    with pytest.raises(ValueError, match=f"backend '{backend}' needs"):
+        _prepare_backend(backend)
