@@ -37,7 +37,9 @@ def group_soft_threshold(W: np.ndarray, t: float) -> np.ndarray:
     if t <= 0.0:
         return W.copy()
     norms = np.linalg.norm(W, axis=0)
-    scale = np.maximum(0.0, 1.0 - t / np.maximum(norms, np.finfo(float).tiny))
+    keep = norms > t
+    scale = np.zeros_like(norms)
+    scale[keep] = 1.0 - t / norms[keep]
     return W * scale[None, :]
 
 
