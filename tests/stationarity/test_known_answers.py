@@ -258,3 +258,36 @@ def test_bad_input_raises_value_error():
         classify(prob, nonsmooth="frechet")
     with pytest.raises(ValueError, match="point must have"):
         MPCC.from_sympy(x, [x, y], [0])
+
+
+@given(
+    st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    st.sampled_from([-1.5, 0.5]),
+)
+def test_directional_derivative_matches_one_sided_differences(c, t, d, coef):
+    """f(x) = c.x + 0.7 ||(x0, x1)|| + coef * sigma(t.x) at x = 0 (group at zero, kink at zero):
+    f'(0; d) from the first-order data equals (f(eps d) - f(0)) / eps (f is positively homogeneous)."""
+    from ialam_verify.stationarity.classify import Activity, directional_derivative
+
+    c, t, d = np.array(c), np.array(t), np.array(d)
+    alpha = 0.3
+    prob = MPCC.create(
+        c,
+        groups=[([0, 1], [0.0, 0.0], 0.7)],
+        kink_t=[0.0],
+        T=[t],
+        kink_coef=[coef],
+        slope_neg=alpha,
+        slope_pos=1.0,
+    )
+
+    def f(x):
+        s = t @ x
+        return c @ x + 0.7 * np.linalg.norm(x[:2]) + coef * (s if s >= 0 else alpha * s)
+
+    eps = 1e-3
+    fd = (f(eps * d) - f(0 * d)) / eps
+    act = Activity.at(prob, 1e-9)
+    assert directional_derivative(prob, act, d) == pytest.approx(fd, abs=1e-9)
