@@ -79,6 +79,12 @@ class Settings:
             if m not in self.methods:
                 raise ValueError(f"lr given for {m!r}, which is not among methods {self.methods}")
             check_nonnegative(f"lr[{m!r}]", lr)
+        unknown = sorted(set(self.ialam_options) - ialam_option_names())
+        if unknown:
+            raise ValueError(
+                f"unknown IALAM option(s) {', '.join(unknown)}; known: "
+                f"{', '.join(sorted(ialam_option_names()))}"
+            )
         if isinstance(self.threads, bool) or int(self.threads) != self.threads or self.threads < 1:
             raise ValueError(f"threads must be a positive integer; got {self.threads!r}")
         return self
@@ -91,6 +97,15 @@ class Settings:
             if math.isinf(d[k]):
                 d[k] = None
         return d
+
+
+def ialam_option_names() -> set[str]:
+    """The options :func:`ialam_verify.solver.fit` passes on to the solver (its dataclass fields)."""
+    from dataclasses import fields
+
+    from ..solver import IALAM
+
+    return {f.name for f in fields(IALAM) if f.init and f.name != "problem"}
 
 
 _IALAM_STATUS = {0: "converged", 1: "max_outer", 2: "time_cap", 3: "ok", 4: "interrupted"}
@@ -129,8 +144,8 @@ def run_ialam(
     if math.isfinite(settings.max_seconds):
         options.setdefault("max_seconds", settings.max_seconds)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)  # unknown options must not pass silently
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             res = fit(
                 ctx.data,
                 settings.sizes,
@@ -143,11 +158,13 @@ def run_ialam(
                 callback=callback,
                 **options,
             )
-    except (ArithmeticError, ValueError, np.linalg.LinAlgError, RuntimeWarning) as exc:
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
         return RunRecord("IALAM", "failed", f"{type(exc).__name__}: {exc}", history=history)
     status = _IALAM_STATUS.get(int(res.status), "failed")
     rec = RunRecord("IALAM", status, str(res.message), history=history)
+    rec.info["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     rec.info = {
+        **rec.info,
         "seconds": float(res.seconds),
         "epochs": float(res.nit_inner),
         "outer_iterations": int(res.nit),
