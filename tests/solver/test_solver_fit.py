@@ -1,0 +1,126 @@
+"""``fit``: the synthetic shapes of the talk reach small FeasVi, runs are reproducible, bad input is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ialam_verify.solver.api as api
+from ialam_verify.data import TALK_SHAPES, Dataset, synthetic
+from ialam_verify.solver import fit
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["L2", "L3", "L4"])
+def test_talk_shapes_reach_small_feasvi_and_train_error(shape):
+    """Measured (seed 0, N = 200, defaults; see the report): FeasVi 3e-12 / 3e-9 / 6e-10 and
+    TrainErr / mean||y||^2 = 2e-7 / 5e-6 / 4e-6 for L2 / L3 / L4; the bounds keep a margin of >= 300."""
+    sizes = TALK_SHAPES[shape]
+    data = synthetic(sizes, 200, alpha=0.1, seed=0)
+    res = fit(data, sizes)
+    baseline = float(np.mean(np.sum(data.Y**2, axis=0)))  # TrainErr of the network predicting 0
+    assert res.status == 0 and res.success, res.message
+    assert res.metrics["feas_vi"] < 1e-6
+    assert res.metrics["train_err"] < 1e-3 * baseline
+    assert res.metrics["test_err"] < 1e-2 * baseline
+    # the reported metrics are recomputed from the returned weights and point
+    prob = res.problem
+    assert res.metrics["feas_vi"] == pytest.approx(prob.feas_vi(res.point), rel=1e-12)
+    lifted = prob.lift(res.W, res.b)
+    assert res.metrics["train_err"] == pytest.approx(prob.loss(lifted.V[-1]), rel=1e-12)
+    assert len(res.history["rho"]) == res.nit
+
+
+def small_data(n=40, seed=0):
+    return synthetic(TALK_SHAPES["L3"], n, alpha=0.1, seed=seed)
+
+
+def test_same_seed_same_result_different_seed_different_result():
+    data = small_data()
+    sizes = TALK_SHAPES["L3"]
+    a = fit(data, sizes, seed=3, max_outer=5)
+    b = fit(data, sizes, seed=3, max_outer=5)
+    c = fit(data, sizes, seed=4, max_outer=5)
+    for x, y in zip(
+        a.W + a.b + a.point.V + a.point.U, b.W + b.b + b.point.V + b.point.U, strict=True
+    ):
+        assert np.array_equal(x, y)  # bitwise
+    for key in a.history:
+        if key != "seconds":  # wall time is the one thing that may differ
+            assert a.history[key] == b.history[key], key
+    assert not all(np.array_equal(x, y) for x, y in zip(a.W, c.W, strict=True))
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if fit gets as far as building the initial point (i.e. starts working)."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("validation must happen before any work")
+
+    monkeypatch.setattr(api, "initial_point", boom)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"alpha": 1.0}, "alpha"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"alpha": float("nan")}, "alpha"),
+        ({"alpha": 0.0}, "lambda_v"),  # the ReLU variant needs lambda_v > 0 (or relu_theta)
+        ({"lambda_w": -1e-3}, "lambda_w"),
+        ({"lambda_v": -1.0}, "lambda_v"),
+        ({"beta": [0.1, 0.1]}, "beta"),  # L3 has 3 layers
+        ({"beta": [0.1, -0.1, 0.1]}, "beta"),
+        ({"beta": -0.5}, "beta"),
+        ({"eta1": 0.0}, "eta1"),
+        ({"eta1": 1.0}, "eta1"),
+        ({"eta2": 1.0}, "eta2"),
+        ({"eta2": 0.9}, "eta2"),
+        ({"rho0": 0.0}, "rho0"),
+        ({"rho0": -1e-3}, "rho0"),
+        ({"gamma": 0}, "gamma"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_them(no_work, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        fit(small_data(), TALK_SHAPES["L3"], **kwargs)
+
+
+def test_bad_data_raises_value_error_naming_it(no_work):
+    data = small_data()
+    sizes = TALK_SHAPES["L3"]
+    X = data.X.copy()
+    X[0, 3] = np.nan
+    with pytest.raises(ValueError, match="X"):
+        fit(Dataset(X, data.Y), sizes)
+    Y = data.Y.copy()
+    Y[1, 0] = np.inf
+    with pytest.raises(ValueError, match="Y"):
+        fit(Dataset(data.X, Y), sizes)
+    with pytest.raises(ValueError, match="X"):  # sizes[0] = 10, X has 9 rows
+        fit(Dataset(data.X[:9], data.Y), sizes)
+    with pytest.raises(ValueError, match="Y"):  # sizes[-1] = 2, Y has 1 row
+        fit(Dataset(data.X, data.Y[:1]), sizes)
+    with pytest.raises(ValueError, match="Y"):  # sample counts differ
+        fit(Dataset(data.X, data.Y[:, :-1]), sizes)
+    with pytest.raises(ValueError, match="sizes"):
+        fit(data, (10, 0, 2))
+    with pytest.raises(ValueError, match="data"):
+        fit((data.X, data.Y), sizes)
+    with pytest.raises(ValueError, match="data"):
+        fit({"X": data.X, "Y": data.Y}, sizes)
+
+
+def test_unknown_option_warns_naming_it():
+    with pytest.warns(RuntimeWarning, match="no_such_option"):
+        res = fit(small_data(), TALK_SHAPES["L3"], no_such_option=3, max_outer=1)
+    assert res.nit == 1
+    assert "no_such_option" not in res.settings
+
+
+def test_callback_stops_fit():
+    res = fit(small_data(), TALK_SHAPES["L3"], callback=lambda s: s.iter_num >= 2)
+    assert res.status == 3 and not res.success and res.nit == 2
+    assert all(len(v) == 2 for v in res.history.values())
