@@ -124,3 +124,20 @@ def test_callback_stops_fit():
     res = fit(small_data(), TALK_SHAPES["L3"], callback=lambda s: s.iter_num >= 2)
     assert res.status == 3 and not res.success and res.nit == 2
     assert all(len(v) == 2 for v in res.history.values())
+
+
+def test_relu_variant_keeps_the_bias_bound():
+    """alpha = 0 runs (PP_b): the bound -Nbar (theta_w + theta_v) from relu_thetas is respected."""
+    from ialam_verify.solver import relu_bias_bound, relu_thetas
+
+    data = small_data()
+    sizes = TALK_SHAPES["L3"]
+    res = fit(data, sizes, alpha=0.0, lambda_w=1e-3, lambda_v=1e-3, max_outer=4)
+    tw, tv = relu_thetas(data.Y, 1e-3, 1e-3)
+    bound = relu_bias_bound(sizes, tw, tv)
+    assert bound == -float(sum(sizes[1:])) * (tw + tv) < 0
+    assert res.problem.relu_bias_bound == bound and res.problem.alpha == 0.0
+    assert all(np.all(bl >= bound) for bl in res.b)
+    assert res.problem.inequality_violation(res.point) <= 1e-12 * max(
+        1.0, max(float(np.abs(U).max()) for U in res.point.U)
+    )

@@ -238,6 +238,44 @@ def test_vu_coefficients_per_entry(monkeypatch, sizes, n, seed):
         assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+def test_wb_step_optimality_fixes_the_multiplier_sign(relu):
+    r"""After the (w, b) step, :math:`\xi^+ = \xi + \rho\, r(w^{j+1}, b^{j+1}, v^j, u^j)` satisfies the
+    first KKT lines of (PP) with the sign of :math:`\mathcal L_\rho = O + \langle\xi, r\rangle + \dots`:
+    :math:`\Psi(v)^T\xi^+ \in \partial_w \mathcal R_1(w)`, i.e. :math:`0 \in \partial_w\bar O - \Psi^T\xi^+`
+    (the talk prints :math:`+\Psi(v)^T\xi`), and :math:`A^T\xi^+ = 0` (per layer
+    :math:`\Xi^+_\ell 1 = 0`; with the (PP_b) bound, only where the bias is off the bound)."""
+    rho, tau1 = 0.8, 0.1
+    _, prob, pt, xi, _ = setup(9, (3, 4, 3, 2), 8, rho, tau1, relu=relu)
+    prob = type(prob).create(
+        prob.X, prob.Y, prob.sizes, prob.alpha, 2.0, prob.lambda_v, prob.beta, prob.relu_bias_bound
+    )
+    am = AlternatingMinimization(prob, tau1, wb_tol=1e-13, wb_max_iter=20_000)
+    W, b, _ = am.wb_step(pt, am.init_state(pt), xi, rho)
+    prev = [prob.X, *pt.V[:-1]]
+    lam = prob.lambda_w
+    n_zero = n_nonzero = 0
+    for ell in range(prob.n_layers):
+        Xp = xi[ell] + rho * (pt.U[ell] - W[ell] @ prev[ell] - b[ell][:, None])
+        G = Xp @ prev[ell].T  # Psi(v)^T xi+, layer block
+        norms = np.linalg.norm(W[ell], axis=0)
+        nz = norms > 0
+        n_zero += int(np.sum(~nz))
+        n_nonzero += int(np.sum(nz))
+        np.testing.assert_allclose(G[:, nz], lam * W[ell][:, nz] / norms[nz], atol=1e-7)
+        assert np.all(np.linalg.norm(G[:, ~nz], axis=0) <= lam * (1 + 1e-7))
+        # the talk's sign would need -G in the subdifferential: it is not
+        if nz.any():
+            assert not np.allclose(-G[:, nz], lam * W[ell][:, nz] / norms[nz], atol=1e-3)
+        off = b[ell] > (prob.relu_bias_bound if relu else -np.inf)
+        np.testing.assert_allclose(Xp.sum(axis=1)[off], 0.0, atol=1e-7)
+        if relu:  # on the bound: the multiplier of b >= bound is -Xi+ 1 >= 0
+            assert np.all(Xp.sum(axis=1)[~off] <= 1e-7)
+    assert (
+        n_zero > 0 and n_nonzero > 0
+    )  # lambda_w = 2 zeroes some columns, not all: both cases of the subdifferential seen
+
+
 def test_run_stops_on_tolerance_or_cap():
     _, prob, pt, xi, _ = setup(4, (2, 3, 1), 5, 0.5, 0.1)
     am = AlternatingMinimization(prob, 0.1, tol=1e-300, max_iter=7)

@@ -63,11 +63,6 @@ def test_round_trip(tmp_path, result):
     assert back.problem.feas_vi(back.point) == result.metrics["feas_vi"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a non-finite setting (max_seconds = inf, the default) is saved as the string "
-    "'inf' and loads back as a str, so the loaded settings cannot rebuild the solver",
-)
 def test_settings_round_trip(tmp_path, result):
     save_result(result, tmp_path / "run")
     back = load_result(tmp_path / "run")
@@ -116,11 +111,6 @@ def test_unreadable_file_raises_value_error_naming_it(tmp_path, result, which, c
         load_result(tmp_path / "run")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a .json that parses but lacks the summary's fields gives KeyError / "
-    "AttributeError instead of a ValueError naming the file",
-)
 @pytest.mark.parametrize("meta", [{"format_version": 1}, [1, 2]])
 def test_wrong_json_content_raises_value_error(tmp_path, result, meta):
     save_result(result, tmp_path / "run")

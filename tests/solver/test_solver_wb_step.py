@@ -317,3 +317,23 @@ def test_group_soft_threshold_zero_and_zero_columns():
     out = group_soft_threshold(Z, 1.0)  # column (3, 4) of norm 5 shrinks to norm 4
     np.testing.assert_allclose(out, [[0.0, 2.4], [0.0, 3.2]], rtol=1e-15)
     assert np.all(np.isfinite(out))
+
+
+def test_rank_deficient_layer_input_still_reaches_the_minimum():
+    r"""The talk calls the (w, b) subproblem strongly convex; it is not when :math:`[P; 1^T]` lacks full
+    row rank (here N = 3 samples for 6 inputs: the Gram matrix is singular). The minimizer is then not
+    unique, but the value still matches cvxpy's."""
+    rng = np.random.default_rng(21)
+    P = rng.standard_normal((6, 3))
+    T = rng.standard_normal((2, 3))
+    assert np.linalg.eigvalsh(augmented_gram(P))[0] < 1e-10  # singular: not strongly convex
+    lam = 0.05
+    W, b, info = wb_layer_step(T, P, rng.standard_normal((2, 6)), np.zeros(2), lam, max_iter=5000)
+    Wv = cp.Variable((2, 6))
+    bv = cp.Variable(2)
+    R = T - Wv @ P - cp.reshape(bv, (2, 1), order="F") @ np.ones((1, 3))
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(R) + lam * cp.sum(cp.norm(Wv, 2, axis=0))))
+    prob.solve(solver=cp.CLARABEL)
+    assert prob.status == cp.OPTIMAL
+    assert group_lasso_value(T, P, W, b, lam) <= prob.value + 1e-6 * max(1.0, abs(prob.value))
+    assert group_lasso_value(T, P, W, b, lam) >= prob.value - 1e-6 * max(1.0, abs(prob.value))
