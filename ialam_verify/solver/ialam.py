@@ -78,8 +78,9 @@ class IALAM:
         (v, u) is at most ``max(inner_tol_min, inner_tol0 * inner_tol_decay**k)``.
     inner_max_iter : int
         Cap on inner iterations per outer iteration.
-    wb_tol, wb_max_iter : float, int
-        Accuracy and cap of each (w, b) group-lasso solve.
+    wb_tol, wb_max_iter, wb_work : float, int, float
+        Accuracy, cap and work budget of each (w, b) group-lasso solve
+        (:class:`~.inner.AlternatingMinimization`).
     max_seconds : float
         Wall-clock cap (``inf`` for none).
     """
@@ -100,6 +101,7 @@ class IALAM:
     inner_max_iter: int = 20
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
+    wb_work: float = 2.0
     max_seconds: float = float("inf")
     _inner: AlternatingMinimization = field(init=False, repr=False, compare=False)
 

@@ -82,6 +82,12 @@ class AlternatingMinimization:
         Iteration cap.
     wb_tol, wb_max_iter : float, int
         Accuracy and cap of each (w, b) group-lasso solve.
+    wb_work : float
+        Work budget of a (w, b) solve relative to the layer's unavoidable products: an iteration costs
+        :math:`N_\ell N_{\ell-1}^2` against :math:`N_\ell N_{\ell-1} N` for one product with the data,
+        so layer :math:`\ell` gets at most ``max(3, ceil(wb_work * N / N_{l-1}))`` iterations (and
+        ``wb_max_iter``). Warm starts carry the solve on across inner iterations, and an early stop
+        never increases the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget.
     """
 
     problem: Problem
@@ -90,6 +96,15 @@ class AlternatingMinimization:
     max_iter: int = 20
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
+    wb_work: float = 2.0
+
+    def wb_iteration_cap(self, ell: int) -> int:
+        """Iteration cap of layer ``ell``'s (w, b) solve (see ``wb_work``)."""
+        if not np.isfinite(self.wb_work):
+            return self.wb_max_iter
+        n_in = self.problem.sizes[ell]
+        budget = int(np.ceil(self.wb_work * self.problem.n_samples / n_in))
+        return min(self.wb_max_iter, max(3, budget))
 
     def init_state(self, point: LiftedPoint) -> AMState:
         X = self.problem.X

@@ -40,6 +40,20 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+_NONFINITE = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+
+
+def _from_jsonable(x: Any) -> Any:
+    """Inverse of :func:`_jsonable` for the non-finite floats that JSON cannot hold."""
+    if isinstance(x, dict):
+        return {k: _from_jsonable(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_from_jsonable(v) for v in x]
+    if isinstance(x, str) and x in _NONFINITE:
+        return _NONFINITE[x]
+    return x
+
+
 def summary(result: IALAMResult) -> dict[str, Any]:
     """The JSON summary of a result (what ``ialam-verify train --json`` prints)."""
     m = result.metrics
@@ -115,26 +129,42 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise ValueError(f"result {stem} is not readable: {exc}") from exc
-    if meta.get("format_version") != FORMAT_VERSION:
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
         raise ValueError(
-            f"result {stem} has format_version {meta.get('format_version')!r}; "
+            f"result {json_path} has format_version {version!r}; "
             f"this version reads {FORMAT_VERSION}"
         )
-    pm = meta["problem"]
-    L = len(pm["sizes"]) - 1
-    problem = Problem.create(
-        arrays["X"],
-        arrays["Y"],
-        pm["sizes"],
-        pm["alpha"],
-        pm["lambda_w"],
-        pm["lambda_v"],
-        pm["beta"],
-        pm["relu_bias_bound"],
-    )
-    blocks = {
-        name: [arrays[f"{name}_{i}"] for i in range(L)] for name in ("W", "b", "V", "U", "Xi")
-    }
+    try:
+        pm = meta["problem"]
+        L = len(pm["sizes"]) - 1
+        problem = Problem.create(
+            arrays["X"],
+            arrays["Y"],
+            pm["sizes"],
+            pm["alpha"],
+            pm["lambda_w"],
+            pm["lambda_v"],
+            pm["beta"],
+            pm["relu_bias_bound"],
+        )
+        blocks = {
+            name: [arrays[f"{name}_{i}"] for i in range(L)] for name in ("W", "b", "V", "U", "Xi")
+        }
+        fields_ = {
+            k: meta[k]
+            for k in (
+                "rho",
+                "success",
+                "status",
+                "message",
+                "outer_iterations",
+                "inner_iterations",
+                "seconds",
+            )
+        }
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"result {stem} lacks a field save_result writes: {exc!r}") from exc
     point = LiftedPoint(blocks["W"], blocks["b"], blocks["V"], blocks["U"])
     problem.check_point(point)
     history = {k[len("history_") :]: arrays[k].tolist() for k in arrays if k.startswith("history_")}
@@ -155,15 +185,15 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
         b=[a.copy() for a in point.b],
         point=point,
         xi=blocks["Xi"],
-        rho=float(meta["rho"]),
-        success=bool(meta["success"]),
-        status=int(meta["status"]),
-        message=meta["message"],
-        nit=int(meta["outer_iterations"]),
-        nit_inner=int(meta["inner_iterations"]),
-        seconds=float(meta["seconds"]),
+        rho=float(fields_["rho"]),
+        success=bool(fields_["success"]),
+        status=int(fields_["status"]),
+        message=str(fields_["message"]),
+        nit=int(fields_["outer_iterations"]),
+        nit_inner=int(fields_["inner_iterations"]),
+        seconds=float(fields_["seconds"]),
         history=history,
         metrics=metrics,
-        settings=meta.get("settings", {}),
+        settings=_from_jsonable(meta.get("settings", {})),
         problem=problem,
     )
