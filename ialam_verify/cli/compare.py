@@ -97,6 +97,25 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", dest="json_path", default=None, help="write the full result here")
     p.add_argument("--plots", default=None, help="folder for the PNG plots")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    t = p.add_argument_group("tables of a finished run")
+    t.add_argument(
+        "--table-from",
+        default=None,
+        metavar="JSON",
+        help="print the tables of a result JSON instead of running",
+    )
+    t.add_argument(
+        "--at-seconds",
+        type=float,
+        default=None,
+        help="equal-wall-time column at this T (default: the run's --max-seconds)",
+    )
+    t.add_argument(
+        "--at-epochs",
+        type=float,
+        default=None,
+        help="equal-epochs column at this E (default: the fewest epochs any method ran)",
+    )
     g = p.add_argument_group("grid of MNIST problems")
     g.add_argument("--grid", default=None, help="grid file (JSON); see docs/experiments.md")
     g.add_argument("--out", default=None, help="result folder of the grid (one JSON per problem)")
@@ -134,6 +153,8 @@ def _number(text: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.table_from is not None:
+        return _table_from(args)
     if args.grid is not None:
         return _run_grid(args)
     from ..experiments.baselines import all_methods
@@ -281,4 +302,28 @@ def _run_grid(args: argparse.Namespace) -> int:
         wins = ", ".join(f"{m} {w}" for m, w in prof[metric]["wins"].items())
         print(f"{metric}: best on (of {len(prof[metric]['problems'])} problems): {wins}")
     print(f"profiles: {args.out}/profile_train_err.png, {args.out}/profile_test_err.png")
+    return 0
+
+
+def _table_from(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ..experiments.runner import compare_table_data, format_table
+
+    path = Path(args.table_from)
+    if not path.is_file():
+        raise FileNotFoundError(f"--table-from: {path} does not exist")
+    try:
+        result = json.loads(path.read_text())
+        methods = result["methods"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"--table-from: {path} is not a result of 'ialam-verify compare'") from exc
+    if any(not m.get("history") for m in methods.values() if m.get("status") != "diverged"):
+        raise ValueError(f"--table-from: {path} holds no histories (a grid result?)")
+    for name, value in (("--at-seconds", args.at_seconds), ("--at-epochs", args.at_epochs)):
+        if value is not None and not value >= 0:
+            raise ValueError(f"{name} must be a number >= 0; got {value}")
+    result["comparison"] = compare_table_data(result, args.at_seconds, args.at_epochs)
+    print(format_table(result))
     return 0

@@ -28,7 +28,7 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
             "--max-seconds",
             "30",
             "--lr",
-            "SGD=0.05",
+            "SGD=0.01",
             "--search-epochs",
             "1",
             "--batch-size",
@@ -53,6 +53,13 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
     assert res["lr_search"]["Adagrad+prox"]["lr"] == res["methods"]["Adagrad+prox"]["lr"]
     assert "| IALAM |" in text and "At equal epochs" in text
     assert any(p.suffix == ".png" for p in (tmp_path / "plots").iterdir())
+    # the tables again from the JSON, at another T and E
+    assert main(["compare", "--table-from", str(out), "--at-seconds", "0", "--at-epochs", "0"]) == 0
+    again = capsys.readouterr().out
+    assert "At equal wall time T = 0 s" in again and "At equal epochs E = 0" in again
+    at0 = again.split("At equal epochs E = 0")[1]
+    first = res["methods"]["SGD"]["history"]["train_err"][0]
+    assert f"| SGD | {first:.4g} |" in at0  # epoch 0 is the shared initial network
 
 
 @pytest.mark.parametrize(
