@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write
+from .baselines import OPTIMIZERS
 from .runner import SHORT, USABLE
 
 PLOT_METRICS = (
@@ -45,9 +46,11 @@ def plot_comparison(
         fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
         for name, r in runs.items():
             h = r["history"]
-            style = {"lw": 2.2, "color": "k"} if name == "IALAM" else {"lw": 1.2}
-            if name.endswith("+prox"):
-                style["ls"] = "--"
+            style: dict[str, Any] = {"lw": 2.2, "color": "k"}
+            if name != "IALAM":  # one colour per optimizer, dashed for the proximal variant
+                opt = name.split("+")[0]
+                idx = OPTIMIZERS.index(opt) if opt in OPTIMIZERS else 0
+                style = {"lw": 1.1, "color": f"C{idx}", "ls": "--" if "+prox" in name else "-"}
             for ax, axis in zip(axes, ("seconds", "epochs"), strict=True):
                 pts = [
                     (x, y)
