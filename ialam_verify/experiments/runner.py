@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_alpha, check_nonnegative, check_sizes
+from .._validation import check_alpha, check_nonnegative, check_positive, check_sizes
 from .baselines import (
     RunRecord,
     _append,
@@ -78,7 +78,7 @@ class Settings:
         for m, lr in self.lr.items():
             if m not in self.methods:
                 raise ValueError(f"lr given for {m!r}, which is not among methods {self.methods}")
-            check_nonnegative(f"lr[{m!r}]", lr)
+            check_positive(f"lr[{m!r}]", lr)
         unknown = sorted(set(self.ialam_options) - ialam_option_names())
         if unknown:
             raise ValueError(

@@ -139,6 +139,8 @@ def test_settings_are_checked() -> None:
         Settings(sizes=SIZES, methods=("Adam",), lr={"SGD": 0.1}).validate()
     with pytest.raises(ValueError, match="max_seconds"):
         Settings(sizes=SIZES, max_seconds=-1).validate()
+    with pytest.raises(ValueError, match=r"lr\['Adam'\] must be > 0"):
+        Settings(sizes=SIZES, methods=("Adam",), lr={"Adam": 0.0}).validate()
     with pytest.raises(ValueError, match="unknown IALAM option"):
         Settings(sizes=SIZES, ialam_options={"inner_maxiter": 3}).validate()
     with pytest.raises(ValueError, match="both be infinite"):
