@@ -16,20 +16,31 @@ def _result():
     return lifted_analysis(XS, YS, POINT, alpha, INTERVAL, beta)
 
 
+def _nice(expr) -> str:
+    """Print p/q with the sign moved so that 1 - α reads as such (2/(1 - α), not -2/(α - 1))."""
+    num, den = sp.fraction(sp.cancel(sp.sympify(expr)))
+    const = sp.sympify(den).subs({s: 0 for s in sp.sympify(den).free_symbols})
+    if den != 1 and const.is_negative:  # (α - 1) -> (1 - α); (α - 1)**2 has const 1, kept
+        num, den = -num, sp.expand(-den)
+    if den == 1:
+        return sp.sstr(num)
+    return f"{sp.sstr(num)}/({sp.sstr(sp.factor(den))})"
+
+
 def _beta_text(res) -> str:
     if not res.kkt_beta:
         return "for no β ≥ 0"
     parts = []
     for _choice, lo, hi in res.kkt_beta:
-        parts.append(f"{sp.sstr(lo)} ≤ β" + ("" if hi == sp.oo else f" ≤ {sp.sstr(hi)}"))
+        parts.append(f"β ≥ {_nice(lo)}" + ("" if hi == sp.oo else f" and β ≤ {_nice(hi)}"))
     return " or ".join(parts)
 
 
 def rows():
     res = _result()
     m = res.w_multipliers or {}
-    mult = ", ".join(f"{k} = {sp.sstr(sp.factor(v))}" for k, v in m.items())
-    prods = "; ".join(f"μ¹μ² at n={n + 1}: {sp.sstr(p)} < 0" for n, p in res.products.items())
+    mult = ", ".join(f"{k} = {_nice(v)}" for k, v in m.items())
+    prods = "; ".join(f"μ¹μ² at n={n + 1}: {_nice(p)} < 0" for n, p in res.products.items())
     out = [
         Row(
             NAME,
@@ -78,10 +89,10 @@ def explain() -> str:
         "  ∂v_n: 2r_n w₂ − μ¹_n − μ²_n = 0,   ∂u_n: μ¹_n + αμ²_n + ξ_n = 0",
         "  ⇒ μ²_n = 2r_n/(1 − α), μ¹_n = −2αr_n/(1 − α)",
         "Multipliers: "
-        + ", ".join(f"{k} = {sp.sstr(sp.factor(v))}" for k, v in (res.w_multipliers or {}).items()),
+        + ", ".join(f"{k} = {_nice(v)}" for k, v in (res.w_multipliers or {}).items()),
         f"MPCC verdicts of (P): {res.verdicts}",
         "Products μ¹_nμ²_n on the biactive set: "
-        + ", ".join(f"{sp.sstr(p)}" for p in res.products.values()),
+        + ", ".join(_nice(p) for p in res.products.values()),
         "",
         "(PP): add β·Σ(v_n − σ(u_n)); ∂v_n gets +β, ∂u_n gets ζ_n ∈ ∂(−βσ)(0) = {−β, −αβ}, μ ≥ 0:",
         "  n = 1 (r = 1):  μ¹+μ² = 2+β, μ¹+αμ² = −ζ; ζ = −β gives μ² = 2/(1−α), μ¹ = β − 2α/(1−α) ≥ 0 iff β ≥ 2α/(1−α);",
