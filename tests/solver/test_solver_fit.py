@@ -141,3 +141,27 @@ def test_relu_variant_keeps_the_bias_bound():
     assert res.problem.inequality_violation(res.point) <= 1e-12 * max(
         1.0, max(float(np.abs(U).max()) for U in res.point.U)
     )
+
+
+def _bad_test_sets():
+    d = small_data()
+    Xt = d.X_test.copy()
+    Xt[0, 0] = np.nan
+    return {
+        "nan": Dataset(d.X, d.Y, Xt, d.Y_test),
+        "rows": Dataset(d.X, d.Y, d.X_test[:9], d.Y_test),
+        "cols": Dataset(d.X, d.Y, d.X_test, d.Y_test[:, :-1]),
+        "half": Dataset(d.X, d.Y, d.X_test, None),
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: fit does not validate X_test / Y_test. NaN in X_test trains fully and reports "
+    "test_err = nan; a wrong X_test shape fails only after training with numpy's matmul error; "
+    "X_test without Y_test is silently ignored (load_npz refuses that pair)",
+)
+@pytest.mark.parametrize("case", ["nan", "rows", "cols", "half"])
+def test_bad_test_data_raises_value_error_before_work(no_work, case):
+    with pytest.raises(ValueError, match="_test"):
+        fit(_bad_test_sets()[case], TALK_SHAPES["L3"], max_outer=2)
