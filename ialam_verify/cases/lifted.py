@@ -18,7 +18,8 @@ system is (with :math:`r_n = w_2 v_n + b_2 - y_n`)
    2 r_n w_2 (+\beta) - \mu^1_n - \mu^2_n = 0,\ \mu^1_n + \alpha\mu^2_n + \xi_n (+\zeta_n) = 0,
 
 with :math:`\mu^1_n = 0` if :math:`G_n > 0`, :math:`\mu^2_n = 0` if :math:`H_n > 0`. MPCC W-stationarity:
-the system (without the bracketed terms) is solvable; C: additionally :math:`\mu^1_n\mu^2_n \ge 0` on
+the system (without the bracketed terms) is solvable; A: additionally :math:`\mu^1_n \ge 0` or
+:math:`\mu^2_n \ge 0` on the biactive set; C: :math:`\mu^1_n\mu^2_n \ge 0` on
 the biactive set :math:`u_n = v_n = 0`; M: there :math:`\mu^1_n\mu^2_n = 0` or both :math:`> 0`; S: both
 :math:`\ge 0`. KKT of (PP): :math:`\mu \ge 0` and :math:`\zeta_n \in \partial(-\beta\sigma)(u_n)`
 (limiting: :math:`\{-\beta, -\alpha\beta\}` at :math:`u_n = 0`, for :math:`\beta > 0`).
@@ -108,23 +109,25 @@ def lifted_analysis(
     products: dict[int, sympy.Expr] = {}
     w_free = False
     if sol is None:
-        verdicts = {k: "no" for k in ("W", "C", "M", "S")}
+        verdicts = {k: "no" for k in ("W", "A", "C", "M", "S")}
     else:
         verdicts["W"] = "yes"
         free = set().union(*[sympy.sympify(e).free_symbols for e in sol.values()]) & set(unknowns)
         if free:
             w_free = True
-            for k in ("C", "M", "S"):
+            for k in ("A", "C", "M", "S"):
                 verdicts[k] = "undetermined (the W-multipliers are not unique)"
         else:
-            c_ok = m_ok = s_ok = True
+            a_ok = c_ok = m_ok = s_ok = True
             for n in biactive:
                 a, b = sympy.factor(sol[mu1[n]]), sympy.factor(sol[mu2[n]])
                 products[n] = sympy.factor(a * b)
                 sa, sb = ps.sign(a), ps.sign(b)
+                a_ok &= sa >= 0 or sb >= 0
                 c_ok &= sa * sb >= 0
                 m_ok &= (sa * sb == 0) or (sa > 0 and sb > 0)
                 s_ok &= sa >= 0 and sb >= 0
+            verdicts["A"] = "yes" if a_ok else "no"
             verdicts["C"] = "yes" if c_ok else "no"
             verdicts["M"] = "yes" if m_ok else "no"
             verdicts["S"] = "yes" if s_ok else "no"
@@ -207,3 +210,62 @@ def kkt_feasible_at(
         if feasible(M, [0] * (2 * N), E, e, n=3 * N).feasible:
             return True
     return False
+
+
+def certificates_crosscheck(
+    xs: Sequence[Any], ys: Sequence[Any], point: Sequence[Any], alpha_value: Any, beta_value: Any
+) -> dict[str, dict[str, str]]:
+    """The same questions asked to :mod:`ialam_verify.stationarity` (floating point, tolerances).
+
+    Returns ``{"P": verdicts of classify on (P) as an MPCC, "PP": verdicts on (PP) as an NLP with the
+    kink terms -beta*sigma(u_n)}``; used to cross-check :func:`lifted_analysis`.
+    """
+    from ialam_verify.stationarity import MPCC, classify
+
+    a = sympy.Rational(alpha_value)
+    bt = sympy.Rational(beta_value)
+    N = len(xs)
+    w1, w2, b1, b2 = sympy.symbols("w1 w2 b1 b2")
+    vs = sympy.symbols(f"v0:{N}")
+    us = sympy.symbols(f"u0:{N}")
+    var = [w1, w2, b1, b2, *vs, *us]
+    pw1, pw2, pb1, pb2 = (sympy.Rational(p) for p in point)
+    pu = [pw1 * x + pb1 for x in xs]
+    pv = [un if un >= 0 else a * un for un in pu]
+    at = dict(zip(var, [pw1, pw2, pb1, pb2, *pv, *pu], strict=True))
+    loss = sum((w2 * vs[n] + b2 - ys[n]) ** 2 for n in range(N))
+    h = [us[n] - w1 * xs[n] - b1 for n in range(N)]
+    P = MPCC.from_sympy(
+        loss,
+        var,
+        at,
+        h=h,
+        G=[vs[n] - us[n] for n in range(N)],
+        H=[vs[n] - a * us[n] for n in range(N)],
+    )
+    smooth = MPCC.from_sympy(
+        loss + bt * sum(vs),
+        var,
+        at,
+        g=[vs[n] - us[n] for n in range(N)] + [vs[n] - a * us[n] for n in range(N)],
+        h=h,
+    )
+    import numpy as np
+
+    T = np.zeros((N, len(var)))
+    for n in range(N):
+        T[n, 4 + N + n] = 1.0
+    PP = MPCC.create(
+        smooth.grad_f,
+        g=smooth.g,
+        Jg=smooth.Jg,
+        h=smooth.h,
+        Jh=smooth.Jh,
+        kink_t=[float(u) for u in pu],
+        T=T,
+        kink_coef=-float(bt),
+        slope_neg=float(a),
+        slope_pos=1.0,
+        names=[str(v) for v in var],
+    )
+    return {"P": classify(P).verdicts(), "PP": classify(PP).verdicts()}

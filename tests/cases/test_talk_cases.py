@@ -7,7 +7,7 @@ from _random_pl import numeric
 from scipy.optimize import linprog
 
 from ialam_verify.cases import analyze, leaky_relu, load_cases
-from ialam_verify.cases.lifted import kkt_feasible_at, lifted_analysis
+from ialam_verify.cases.lifted import certificates_crosscheck, kkt_feasible_at, lifted_analysis
 
 CASES = load_cases()
 ERRATA = {
@@ -196,7 +196,7 @@ def test_lifted_reading_beta_threshold_against_exact_lp():
     res = lifted_analysis(
         [1, 2], [-1, 1], [0, 1, 0, 0], al, sp.Interval.open(0, sp.Rational(1, 2)), bt
     )
-    assert res.verdicts == {"W": "yes", "C": "no", "M": "no", "S": "no"}
+    assert res.verdicts == {"W": "yes", "A": "yes", "C": "no", "M": "no", "S": "no"}
     ((_, lo, hi),) = res.kkt_beta
     assert sp.simplify(lo - 2 / (1 - al)) == 0 and hi == sp.oo
     for a in (sp.Rational(1, 4), sp.Rational(1, 3), sp.Rational(2, 5)):
@@ -231,3 +231,18 @@ def test_leaky_relu_network_value_matches_model_forward():
         exact = float(f.subs(dict(zip((w1, w2, b1, b2), map(sp.Float, v), strict=True))))
         ref = (v[1] * np_leaky(np.array(v[0] + v[2]), 0.25) + v[3] + 1) ** 2
         assert exact == pytest.approx(float(ref))
+
+
+def test_lifted_reading_agrees_with_the_certificates_package():
+    """ialam_verify.stationarity.classify (floating point) against the exact lifted verdicts."""
+    xs, ys, pt = [1, 2], [-1, 1], [0, 1, 0, 0]
+    exact = lifted_analysis(
+        xs, ys, pt, sp.Symbol("α"), sp.Interval.open(0, sp.Rational(1, 2)), sp.Symbol("β")
+    )
+    yes = {"yes": "holds", "no": "fails"}
+    for beta, kkt in (("3", True), ("5/2", False), ("10", True), ("1", False)):
+        got = certificates_crosscheck(xs, ys, pt, "1/4", beta)
+        for notion in ("W", "A", "C", "M", "S"):
+            assert got["P"][notion] == yes[exact.verdicts[notion]]
+        assert got["PP"]["KKT"] == ("holds" if kkt else "fails")
+        assert kkt == kkt_feasible_at(xs, ys, pt, "1/4", sp.Rational(beta))
