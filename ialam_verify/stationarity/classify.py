@@ -46,9 +46,13 @@ excluded): its negative answer is ``undetermined``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +79,29 @@ _PAIR_BRANCHES: dict[str, list[tuple[str, str]]] = {
 }
 _SIGN = {"+": 1.0, "-": -1.0, "f": 0.0, "0": 0.0}
 _ZERO = {"+": 0.0, "-": 0.0, "f": 0.0, "0": 1.0}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 to stderr meanwhile: HiGHS prints a banner from C on stdout, which
+    would corrupt a ``--json`` report."""
+    try:
+        fd = sys.stdout.fileno()
+        target = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = target = None
+    if fd is None or target is None:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        os.dup2(target, fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 # ------------------------------------------------------------------------------------ activity
@@ -910,7 +937,8 @@ def _decide_milp(
     def run(ball: str):
         pr, v, zparts = build(ball)
         try:
-            pr.solve(solver=cp.HIGHS)
+            with _stdout_to_stderr():
+                pr.solve(solver=cp.HIGHS, output_flag=False)
         except cp.error.SolverError as exc:
             return f"solver_error: {exc}", None, None
         if pr.status != cp.OPTIMAL:

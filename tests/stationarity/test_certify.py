@@ -154,3 +154,21 @@ def test_relu_variant_adds_the_bias_bound():
     assert pp.g.size == 2 * m + 3 and np.allclose(pp.g[2 * m :], 5.0)
     rep = certify(prob, pt)
     assert check(rep.pp, pp)["accepted"]
+
+
+def test_cli_json_stays_pure_json_on_the_milp_path(trained, tmp_path, capfd):
+    """At W = 0, b = 0 every u is 0: (PP) kinks and (P) pairs all at 0, so the MILP (HiGHS) is used;
+    the solver's banner must not leak into the --json output."""
+    import dataclasses
+
+    prob = trained.problem
+    zero = prob.lift([np.zeros_like(W) for W in trained.W], [np.zeros_like(b) for b in trained.b])
+    res = dataclasses.replace(
+        trained, point=zero, W=zero.W, b=zero.b, xi=[np.zeros_like(U) for U in zero.U]
+    )
+    path = tmp_path / "zero"
+    save_result(res, path)
+    assert main(["certify", str(path), "--json", "--max-branches", "4"]) == 0
+    out = json.loads(capfd.readouterr().out)
+    assert out["P"]["activity_sizes"]["biactive"] == sum(U.size for U in zero.U)
+    assert out["PP"]["activity_sizes"]["kinks_at_zero"] == sum(U.size for U in zero.U)
