@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _solver_common import random_problem
+from _solver_common import augmented_lagrangian_by_loops, random_problem
 
 from ialam_verify.solver import IALAM, initial_point
 
@@ -97,6 +97,11 @@ def test_callback_stops_the_run_and_history_has_one_entry_per_outer_iteration():
     assert res.history["objective"][-1] == pytest.approx(prob.objective(res.point), rel=1e-12)
     lifted = prob.lift(res.W, res.b)
     assert res.history["train_err"][-1] == pytest.approx(prob.loss(lifted.V[-1]), rel=1e-12)
+    assert res.history["network_objective"][-1] == pytest.approx(
+        prob.network_objective(res.W, res.b), rel=1e-12
+    )
+    L_ref = augmented_lagrangian_by_loops(prob, res.point, res.xi, res.rho)
+    assert res.history["lagrangian"][-1] == pytest.approx(L_ref, rel=1e-10)
     inner = res.history["inner_iterations"]
     assert all(b >= a for a, b in zip(inner, inner[1:], strict=False))  # cumulative
     assert inner[-1] == res.nit_inner

@@ -77,13 +77,17 @@ def test_lagrangian_and_proximal_term_match_their_definitions(seed, sizes, n, rh
     tau1=st.floats(1e-3, 1.0),
     relu=st.booleans(),
     xi_scale=st.sampled_from([0.0, 0.1, 1.0, 10.0]),
+    solver_defaults=st.booleans(),
 )
 def test_alternating_minimization_never_increases_lagrangian_plus_proximal(
-    seed, sizes, n, rho, tau1, relu, xi_scale
+    seed, sizes, n, rho, tau1, relu, xi_scale, solver_defaults
 ):
     r"""Every iteration: :math:`\mathcal L(w^{j+1}, v^{j+1}) + \mathcal P \le \mathcal L(w^{j+1}, v^j)
-    \le \mathcal L(w^j, v^j)` (the talk's Theorem 4 rests on it)."""
+    \le \mathcal L(w^j, v^j)` (the talk's Theorem 4 rests on it), with accurate (w, b) steps and
+    with the solver's default (inexact, warm-started) ones."""
     _, prob, pt, xi, am = setup(seed, sizes, n, rho, tau1, relu, xi_scale)
+    if solver_defaults:
+        am = AlternatingMinimization(prob, tau1)
     state = am.init_state(pt)
     for _ in range(6):
         new, state = am.update(pt, state, xi, rho)
