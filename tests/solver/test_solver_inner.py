@@ -254,7 +254,7 @@ def test_wb_step_optimality_fixes_the_multiplier_sign(relu):
     prob = type(prob).create(
         prob.X, prob.Y, prob.sizes, prob.alpha, 2.0, prob.lambda_v, prob.beta, prob.relu_bias_bound
     )
-    am = AlternatingMinimization(prob, tau1, wb_tol=1e-13, wb_max_iter=20_000)
+    am = AlternatingMinimization(prob, tau1, wb_tol=1e-13, wb_max_iter=20_000, wb_work=float("inf"))
     W, b, _ = am.wb_step(pt, am.init_state(pt), xi, rho)
     prev = [prob.X, *pt.V[:-1]]
     lam = prob.lambda_w
