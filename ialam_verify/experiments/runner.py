@@ -130,12 +130,14 @@ def run_ialam(
     W0, b0 = initial_network(
         ctx, settings.sizes, settings.seed, settings.init_scale, settings.match_targets
     )
-    _append(history, 0.0, 0.0, measure(W0, b0, ctx))
+    _append(history, 0.0, 0.0, measure(W0, b0, ctx, official=False))
 
     def callback(state: Any) -> bool:
         seconds = float(state.seconds)
         epochs = float(state.nit_inner)
-        _append(history, seconds, epochs, measure(state.point.W, state.point.b, ctx))
+        _append(
+            history, seconds, epochs, measure(state.point.W, state.point.b, ctx, official=False)
+        )
         if on_progress is not None:
             on_progress(epochs, seconds)
         return epochs >= settings.max_epochs or seconds >= settings.max_seconds
