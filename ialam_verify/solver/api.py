@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_alpha, check_nonnegative, check_sizes
+from .._validation import as_float_array, check_alpha, check_nonnegative, check_sizes
 from ..data.synthetic import Dataset
 from ..metrics import COLUMN_ZERO_TOL, evaluate
 from ..model.network import init_weights, match_output_scale
@@ -91,6 +91,24 @@ class _Progress:
         )
 
 
+def check_test_data(data: Dataset) -> None:
+    """``X_test`` and ``Y_test``: both or neither, finite, with the training data's row counts."""
+    if (data.X_test is None) != (data.Y_test is None):
+        raise ValueError("data.X_test and data.Y_test go together; got only one of them")
+    if data.X_test is None:
+        return
+    Xt = as_float_array("data.X_test", data.X_test, ndim=2)
+    Yt = as_float_array("data.Y_test", data.Y_test, ndim=2)
+    X = np.asarray(data.X)
+    Y = np.asarray(data.Y)
+    if Xt.shape[0] != X.shape[0]:
+        raise ValueError(f"data.X_test must have {X.shape[0]} rows like X; got shape {Xt.shape}")
+    if Yt.shape[0] != Y.shape[0] or Yt.shape[1] != Xt.shape[1]:
+        raise ValueError(
+            f"data.Y_test must have shape ({Y.shape[0]}, {Xt.shape[1]}); got {Yt.shape}"
+        )
+
+
 def fit(
     data: Dataset,
     sizes: Sequence[int],
@@ -150,6 +168,7 @@ def fit(
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be an ialam_verify.data.Dataset; got {type(data).__name__}")
     sizes = check_sizes(sizes)
+    check_test_data(data)
     alpha = check_alpha(alpha, allow_zero=True)
     check_nonnegative("column_tol", column_tol)
     if alpha == 0.0 and relu_theta is None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
 from .vu_step import solve_vu
-from .wb_step import augmented_gram, centred_gram, wb_layer_step
+from .wb_step import augmented_gram, centred_gram, largest_eigenvalue, wb_layer_step
 
 
 def augmented_lagrangian(
@@ -65,6 +65,8 @@ class AMState(NamedTuple):
     wb_iterations: int
     #: the first layer's Gram matrix (fixed: its inputs are the data)
     gram0: np.ndarray
+    #: its largest eigenvalue (the Lipschitz constant of the first layer's (w, b) step)
+    gram0_lmax: float
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class AlternatingMinimization:
     def init_state(self, point: LiftedPoint) -> AMState:
         X = self.problem.X
         gram0 = centred_gram(X) if self.problem.relu_bias_bound is None else augmented_gram(X)
-        return AMState(0, np.inf, 0, gram0)
+        return AMState(0, np.inf, 0, gram0, largest_eigenvalue(gram0))
 
     def wb_step(
         self, point: LiftedPoint, state: AMState, xi: list[np.ndarray], rho: float
@@ -127,9 +129,10 @@ class AlternatingMinimization:
                 point.b[ell],
                 prob.lambda_w / rho,
                 gram=state.gram0 if ell == 0 else None,
+                gram_lmax=state.gram0_lmax if ell == 0 else None,
                 bias_bound=prob.relu_bias_bound,
                 tol=self.wb_tol,
-                max_iter=self.wb_max_iter,
+                max_iter=self.wb_iteration_cap(ell),
             )
             W.append(Wl)
             b.append(bl)
@@ -192,9 +195,10 @@ class AlternatingMinimization:
         )
         den = sum(float(np.sum(a * a)) for a in point.V + point.U)
         err = float(np.sqrt(num / max(den, 1e-300)))
-        return LiftedPoint(W, b, V, U), AMState(
-            state.iter_num + 1, err, state.wb_iterations + its, state.gram0
+        new_state = state._replace(
+            iter_num=state.iter_num + 1, error=err, wb_iterations=state.wb_iterations + its
         )
+        return LiftedPoint(W, b, V, U), new_state
 
     def run(
         self,

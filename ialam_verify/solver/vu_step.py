@@ -34,35 +34,38 @@ def _quad(a, p, c, q, v, u):
 
 
 def _branch(
-    a: np.ndarray, p: np.ndarray, c: np.ndarray, q: np.ndarray, slope: float, sign: float
+    a: np.ndarray | float,
+    p: np.ndarray,
+    c: np.ndarray | float,
+    q: np.ndarray,
+    slope: float,
+    sign: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Minimize :math:`\frac a2 v^2 - pv + \frac c2 u^2 - qu` over the cone
     :math:`\{\mathrm{sign}\cdot u \ge 0,\ v \ge \mathrm{slope}\cdot u\}`.
 
-    Returns ``(v, u, value)``. ``sign = +1, slope = 1`` is the branch u >= 0, ``sign = -1, slope = alpha``
-    the branch u <= 0.
+    Returns ``(v, u, e)`` with the minimum value equal to :math:`-e/2`,
+    :math:`e = a v^2 + c u^2`. Every candidate minimizes the quadratic over a linear subspace (the
+    whole plane, or a ray's line with the optimum clipped to 0), where Euler's identity gives the value
+    :math:`-\frac12(a v^2 + c u^2)`; comparing values is comparing ``e``. ``sign = +1, slope = 1`` is the
+    branch u >= 0, ``sign = -1, slope = alpha`` the branch u <= 0.
     """
-    # interior candidate: the unconstrained minimizer
     v0 = p / a
     u0 = q / c
     inside = (sign * u0 >= 0.0) & (v0 >= slope * u0)
     # ray 1: u = 0, v >= 0
-    v1 = np.maximum(p / a, 0.0)
-    u1 = np.zeros_like(v1)
-    f1 = _quad(a, p, c, q, v1, u1)
-    # ray 2: v = slope * t, u = t, sign * t >= 0; 1-D minimizer of (a slope^2 + c)/2 t^2 - (slope p + q) t
-    t = (slope * p + q) / (a * slope * slope + c)
-    t = np.maximum(sign * t, 0.0) * sign
-    v2 = slope * t
-    f2 = _quad(a, p, c, q, v2, t)
-    use2 = f2 < f1
-    vb = np.where(use2, v2, v1)
-    ub = np.where(use2, t, u1)
-    fb = np.where(use2, f2, f1)
-    v = np.where(inside, v0, vb)
-    u = np.where(inside, u0, ub)
-    f = np.where(inside, _quad(a, p, c, q, v0, u0), fb)
-    return v, u, f
+    v1 = np.maximum(v0, 0.0)
+    e1 = a * v1 * v1
+    # ray 2: (v, u) = (slope t, t), sign * t >= 0; 1-D minimizer of k/2 t^2 - (slope p + q) t
+    k = a * slope * slope + c
+    t = (slope * p + q) / k
+    t = np.maximum(t, 0.0) if sign > 0 else np.minimum(t, 0.0)
+    e2 = k * t * t
+    use2 = e2 > e1
+    v = np.where(inside, v0, np.where(use2, slope * t, v1))
+    u = np.where(inside, u0, np.where(use2, t, 0.0))
+    e = np.where(inside, a * v0 * v0 + c * u0 * u0, np.maximum(e1, e2))
+    return v, u, e
 
 
 def solve_vu(
@@ -79,7 +82,7 @@ def solve_vu(
     Parameters
     ----------
     a, c : array_like, > 0
-        Curvatures in v and u (broadcast together with the others).
+        Curvatures in v and u (scalars or arrays, broadcast with the others).
     p, q : array_like
         Linear coefficients.
     beta : array_like, >= 0
@@ -93,13 +96,16 @@ def solve_vu(
         A global minimizer. When both branches attain the same value (a tie, e.g. a minimizer with
         ``u = 0``), the branch ``u >= 0`` is returned.
     """
-    a, p, c, q, beta = np.broadcast_arrays(
-        *(np.asarray(x, dtype=float) for x in (a, p, c, q, beta))
-    )
-    vp, up, fp = _branch(a, p, c, q + beta, 1.0, 1.0)
-    vn, un, fn = _branch(a, p, c, q + alpha * beta, alpha, -1.0)
-    take_neg = fn < fp
-    return np.where(take_neg, vn, vp), np.where(take_neg, un, up)
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    vp, up, ep = _branch(a, p, c, q + beta, 1.0, 1.0)
+    vn, un, en = _branch(a, p, c, q + alpha * beta, alpha, -1.0)
+    # the branch minima are -ep/2 and -en/2: the larger e wins, ties go to u >= 0
+    take_neg = en > ep
+    v = np.where(take_neg, vn, vp)
+    u = np.where(take_neg, un, up)
+    shape = np.broadcast_shapes(np.shape(a), p.shape, np.shape(c), q.shape, np.shape(beta))
+    return np.broadcast_to(v, shape).copy(), np.broadcast_to(u, shape).copy()
 
 
 def vu_objective(a, p, c, q, beta, alpha, v, u) -> np.ndarray:

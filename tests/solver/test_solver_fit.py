@@ -155,12 +155,6 @@ def _bad_test_sets():
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: fit does not validate X_test / Y_test. NaN in X_test trains fully and reports "
-    "test_err = nan; a wrong X_test shape fails only after training with numpy's matmul error; "
-    "X_test without Y_test is silently ignored (load_npz refuses that pair)",
-)
 @pytest.mark.parametrize("case", ["nan", "rows", "cols", "half"])
 def test_bad_test_data_raises_value_error_before_work(no_work, case):
     with pytest.raises(ValueError, match="_test"):

@@ -1,0 +1,103 @@
+"""The (w, b) work budget and the Lipschitz-capped line search: cheaper, never worse in value."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ialam_verify.data import synthetic
+from ialam_verify.model.problem import Problem
+from ialam_verify.solver import initial_point
+from ialam_verify.solver.inner import AlternatingMinimization
+from ialam_verify.solver.wb_step import (
+    centred_gram,
+    group_soft_threshold,
+    largest_eigenvalue,
+    prox_gradient_bb,
+)
+
+
+def _problem(sizes, n):
+    d = synthetic(sizes, n, alpha=0.1, seed=0)
+    return Problem.create(d.X, d.Y, sizes, 0.1, 1e-3, 0.0, 0.01)
+
+
+def test_iteration_cap_follows_the_work_budget():
+    prob = _problem((40, 6, 2), 50)
+    am = AlternatingMinimization(prob, 0.01, wb_max_iter=30, wb_work=2.0)
+    # layer 0: ceil(2 * 50 / 40) = 3; layer 1: ceil(2 * 50 / 6) = 17
+    assert [am.wb_iteration_cap(0), am.wb_iteration_cap(1)] == [3, 17]
+    assert AlternatingMinimization(prob, 0.01, wb_work=float("inf")).wb_iteration_cap(0) == 30
+    tiny = AlternatingMinimization(prob, 0.01, wb_work=1e-9)
+    assert tiny.wb_iteration_cap(0) == 3  # never fewer than three iterations
+
+
+def _objective(G, C, W, lam):
+    return 0.5 * np.sum(W * (W @ G)) - np.sum(W * C) + lam * np.sum(np.linalg.norm(W, axis=0))
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    max_iter=st.integers(1, 4),
+    cond=st.floats(1.0, 1e8),
+    lam=st.floats(0.0, 1.0),
+)
+def test_early_stopped_solve_never_increases_the_value(seed, max_iter, cond, lam):
+    rng = np.random.default_rng(seed)
+    n_out, n_in = 3, 6
+    Q, _ = np.linalg.qr(rng.standard_normal((n_in, n_in)))
+    G = (Q * np.geomspace(1.0, 1.0 / cond, n_in)) @ Q.T
+    C = rng.standard_normal((n_out, n_in))
+    W0 = rng.standard_normal((n_out, n_in))
+    W, info = prox_gradient_bb(
+        G,
+        C,
+        W0,
+        lambda Z, t: group_soft_threshold(Z, t * lam),
+        lambda Z: lam * float(np.sum(np.linalg.norm(Z, axis=0))),
+        max_iter=max_iter,
+    )
+    assert info.iterations <= max_iter
+    assert _objective(G, C, W, lam) <= _objective(G, C, W0, lam) + 1e-12 * (
+        1 + abs(_objective(G, C, W0, lam))
+    )
+
+
+def test_given_lipschitz_constant_gives_the_same_minimizer():
+    rng = np.random.default_rng(4)
+    P = rng.standard_normal((8, 40))
+    P[3] = P[2] + 1e-2 * rng.standard_normal(40)  # nearly collinear rows: ill-conditioned Gram
+    G = centred_gram(P)
+    C = rng.standard_normal((4, 40)) @ (P - P.mean(axis=1, keepdims=True)).T
+    lam = 0.3
+    args = (
+        lambda Z, t: group_soft_threshold(Z, t * lam),
+        lambda Z: lam * float(np.sum(np.linalg.norm(Z, axis=0))),
+    )
+    W1, i1 = prox_gradient_bb(G, C, np.zeros((4, 8)), *args, tol=1e-10, max_iter=50_000)
+    W2, i2 = prox_gradient_bb(
+        G, C, np.zeros((4, 8)), *args, tol=1e-10, max_iter=50_000, lipschitz=largest_eigenvalue(G)
+    )
+    assert i1.converged and i2.converged
+    assert abs(_objective(G, C, W1, lam) - _objective(G, C, W2, lam)) <= 1e-9 * (
+        1 + abs(_objective(G, C, W1, lam))
+    )
+    assert largest_eigenvalue(G) == np.linalg.eigvalsh(G)[-1] or np.isclose(
+        largest_eigenvalue(G), np.linalg.eigvalsh(G)[-1], rtol=1e-12
+    )
+
+
+def test_budgeted_inner_loop_is_still_monotone():
+    prob = _problem((30, 5, 2), 20)  # layer 0 budget: max(3, ceil(40/30)) = 3 iterations
+    from ialam_verify.solver.inner import augmented_lagrangian
+
+    pt = initial_point(prob, 1)
+    rng = np.random.default_rng(0)
+    xi = [0.01 * rng.standard_normal(U.shape) for U in pt.U]
+    rho = 0.05
+    am = AlternatingMinimization(prob, 0.01)
+    state = am.init_state(pt)
+    values = [augmented_lagrangian(prob, pt, xi, rho)]
+    for _ in range(15):
+        pt, state = am.update(pt, state, xi, rho)
+        values.append(augmented_lagrangian(prob, pt, xi, rho))
+    assert all(b <= a + 1e-10 * (1 + abs(a)) for a, b in zip(values, values[1:], strict=False))
