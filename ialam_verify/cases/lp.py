@@ -57,14 +57,12 @@ def phase1(A: Mat, b: Vec, ncols: int | None = None) -> Vec | None:
     T = [r + [Fraction(int(i == j)) for j in range(m)] + [bi] for i, (r, bi) in enumerate(rows)]
     basis = [n + i for i in range(m)]
     ncol = n + m
-    # objective: minimise sum of artificials; reduced cost row z_j = c_j - c_B^T B^-1 A_j
-    cost = [Fraction(0)] * n + [Fraction(1)] * m
+    # objective: minimise the sum of the artificials. Reduced costs z_j = c_j - c_B^T B^-1 A_j are
+    # kept as an extra tableau row and pivoted with the others (z = -sum of rows on x-columns).
+    z = [-sum((T[i][j] for i in range(m)), Fraction(0)) for j in range(n)] + [Fraction(0)] * m
+    z.append(-sum((T[i][-1] for i in range(m)), Fraction(0)))
     while True:
-        red = []
-        for j in range(ncol):
-            cj = cost[j] - sum(cost[basis[i]] * T[i][j] for i in range(m))
-            red.append(cj)
-        enter = next((j for j in range(ncol) if red[j] < 0), None)  # Bland: smallest index
+        enter = next((j for j in range(ncol) if z[j] < 0), None)  # Bland: smallest index
         if enter is None:
             break
         best = None
@@ -81,11 +79,15 @@ def phase1(A: Mat, b: Vec, ncols: int | None = None) -> Vec | None:
             raise RuntimeError("phase 1 unbounded: impossible")
         i = best[1]
         piv = T[i][enter]
-        T[i] = [t / piv for t in T[i]]
+        if piv != 1:
+            T[i] = [t / piv for t in T[i]]
+        row = T[i]
         for k in range(m):
-            if k != i and T[k][enter] != 0:
-                f = T[k][enter]
-                T[k] = [a - f * c for a, c in zip(T[k], T[i], strict=True)]
+            f = T[k][enter]
+            if k != i and f != 0:
+                T[k] = [a - f * c if c else a for a, c in zip(T[k], row, strict=True)]
+        f = z[enter]
+        z = [a - f * c if c else a for a, c in zip(z, row, strict=True)]
         basis[i] = enter
     x = [Fraction(0)] * ncol
     for i, j in enumerate(basis):

@@ -171,3 +171,33 @@ def test_bad_input_is_rejected_before_work():
         analyze(sp.Piecewise((x, x > 0), (0, True)), [x], [0])
     with pytest.raises(ValueError, match="neither variables nor params"):
         analyze(relu(x) + sp.Symbol("z"), [x], [0])
+
+
+@st.composite
+def leaky_networks(draw):
+    """Σ_n (w2 σ_α(w1 x_n + b1) + b2 - y_n)^2 at (0, 1, 0, 0) with random small data, α symbolic."""
+    n = draw(st.integers(1, 3))
+    xs = [draw(st.integers(-2, 2)) for _ in range(n)]
+    ys = [draw(st.integers(-3, 3)) for _ in range(n)]
+    return xs, ys
+
+
+@settings(max_examples=4)
+@given(leaky_networks())
+def test_symbolic_alpha_verdicts_match_exact_rational_samples(data):
+    """Decided for symbolic α on (0, 1/2), then recomputed independently at rational α samples."""
+    xs, ys = data
+    w1, w2, b1, b2, al = sp.symbols("w1 w2 b1 b2 α")
+    f = sum((w2 * leaky_relu(w1 * x + b1, al) + b2 - y) ** 2 for x, y in zip(xs, ys, strict=True))
+    S = analyze(f, [w1, w2, b1, b2], [0, 1, 0, 0], {al: sp.Interval.open(0, sp.Rational(1, 2))})
+    for a in (sp.Rational(1, 7), sp.Rational(12, 25)):
+        R = analyze(f.subs(al, a), [w1, w2, b1, b2], [0, 1, 0, 0])
+        for notion in ("clarke_stationary", "frechet_stationary", "limiting_stationary"):
+            sym = getattr(S, notion).value
+            if sym is not None:
+                assert sym == getattr(R, notion).value
+        if S.local_minimizer[0].value is not None:
+            assert S.local_minimizer[0].value == R.local_minimizer[0].value
+        # the symbolic Clarke set specializes to the rational one
+        sv = {tuple(sp.nsimplify(c.subs(al, a)) for c in v) for v in S.clarke.vertices}
+        assert set(R.clarke.vertices) <= sv

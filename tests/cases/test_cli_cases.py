@@ -1,22 +1,24 @@
 """``ialam-verify cases``: table, --json, --explain, errors."""
 
 import json
+import shutil
 
+from ialam_verify.cases.case import default_folder
 from ialam_verify.cli import main
 
 
-def test_table_marks_the_three_errata(capsys):
-    assert main(["cases"]) == 0
+def test_table_marks_the_errata(capsys, tmp_path):
+    assert main(["cases", "talk_example3"]) == 0
     out = capsys.readouterr().out
-    assert out.count("ERRATUM") == 3
-    for name in (
-        "talk_chain_rule",
-        "talk_example3",
-        "talk_example3_corrected",
-        "talk_example3_lifted",
-    ):
-        assert name in out
-    assert "3 erratum/errata" in out
+    assert out.count("ERRATUM") == 3 and "3 erratum/errata" in out
+    # several cases in one table (a small folder keeps this fast; all cases: test_talk_cases.py)
+    src = default_folder()
+    for name in ("classic_neg_abs.py", "talk_chain_rule.py"):
+        shutil.copy(src / name, tmp_path / name)
+    assert main(["cases", "--folder", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "classic_neg_abs" in out and "talk_chain_rule" in out
+    assert "ERRATUM" not in out and "2 case(s)" in out
 
 
 def test_json_is_one_object(capsys):

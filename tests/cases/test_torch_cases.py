@@ -36,3 +36,15 @@ def test_torch_on_a_leaky_network_off_the_kinks():
     f = (leaky_relu(2 * w + b, sp.Rational(1, 10)) - 1) ** 2 + sp.Abs(w - b)
     A = analyze(f, [w, b], [sp.Rational(1, 3), -1])
     assert list(A.torch_gradient) == pytest.approx([float(v) for v in A.ad_gradient], abs=1e-12)
+
+
+from _random_pl import pl_functions  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+
+
+@settings(max_examples=15)
+@given(pl_functions())
+def test_torch_equals_exact_ad_on_random_functions_at_their_kinks(fX):
+    f, X = fX
+    A = analyze(f, X, [0] * len(X))
+    assert list(A.torch_gradient) == pytest.approx([float(v) for v in A.ad_gradient], abs=1e-12)
