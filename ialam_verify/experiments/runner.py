@@ -388,6 +388,7 @@ def winners(values: dict[str, dict[str, float | None]]) -> dict[str, list[str]]:
 
 
 TABLE_METRICS = (
+    "objective",
     "train_err",
     "test_err",
     "accuracy",
