@@ -58,8 +58,9 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
     again = capsys.readouterr().out
     assert "At equal wall time T = 0 s" in again and "At equal epochs E = 0" in again
     at0 = again.split("At equal epochs E = 0")[1]
-    first = res["methods"]["SGD"]["history"]["train_err"][0]
-    assert f"| SGD | {first:.4g} |" in at0  # epoch 0 is the shared initial network
+    h = res["methods"]["SGD"]["history"]
+    # epoch 0 is the shared initial network
+    assert f"| SGD | {h['objective'][0]:.4g} | {h['train_err'][0]:.4g} |" in at0
 
 
 @pytest.mark.parametrize(
