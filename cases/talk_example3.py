@@ -6,7 +6,7 @@ from ialam_verify.cases import Box, Case, Claim, Points, leaky_relu
 
 w1, w2, b1, b2 = sp.symbols("w1 w2 b1 b2")
 alpha = sp.Symbol("α")
-eps = sp.Symbol("epsilon")
+eps = sp.Symbol("ε")
 sigma = lambda s: leaky_relu(s, alpha)  # noqa: E731
 f = (w2 * sigma(w1 + b1) + b2 + 1) ** 2 + (w2 * sigma(2 * w1 + b1) + b2 - 1) ** 2
 a = alpha

@@ -391,10 +391,23 @@ class RayWitness:
             tail = " for all t > 0"
         else:
             tail = f" for 0 < t < {self.t0}"
-        return f"f(x + t·{sympy.sstr(tuple(self.direction))}) - f(x) = {sympy.sstr(self.decrease)}{tail}"
+        return (
+            f"f(x + t·{sympy.sstr(tuple(self.direction))}) - f(x) = {math_str(self.decrease)}{tail}"
+        )
 
 
 T = sympy.Symbol("t", positive=True)
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def math_str(x: Any) -> str:
+    """``sympy.sstr`` written the way a mathematician would: ``2·α - 4``, ``5·t² - 2·t + 2``."""
+    import re
+
+    text = x if isinstance(x, str) else sympy.sstr(x)
+    text = re.sub(r"\*\*(-?\d+)", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
+    return text.replace("*", "·")
 
 
 def _as_rational(name: str, x: Any) -> sympy.Expr:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-from .analysis import Analysis, Polytope, PolyUnion, Verdict, _simp, hull_membership
+from .analysis import Analysis, Polytope, PolyUnion, Verdict, _simp, hull_membership, math_str
 from .params import ParamSpace, Undetermined
 
 SET_NOTIONS = ("clarke", "frechet", "limiting")
@@ -188,9 +188,9 @@ def _fmt(x: Any) -> str:
         return "yes" if x else "no"
     if isinstance(x, (tuple, list)):
         return (
-            "(" + ", ".join(sympy.sstr(v) if not isinstance(v, float) else repr(v) for v in x) + ")"
+            "(" + ", ".join(math_str(v) if not isinstance(v, float) else repr(v) for v in x) + ")"
         )
-    return sympy.sstr(x)
+    return math_str(x)
 
 
 @dataclass
@@ -239,7 +239,11 @@ class Case:
                     g = A.at(samples[0]).torch_gradient
                     if g is None:
                         return None, "torch not installed", ""
-                    return g, _fmt(g), f"at {A.ps.symbol} = {samples[0]}"
+                    return (
+                        g,
+                        f"{_fmt(g)} at {A.ps.symbol} = {samples[0]}",
+                        "torch needs a number for α",
+                    )
                 g = A.torch_gradient
                 return g, ("torch not installed" if g is None else _fmt(g)), ""
             if notion == "ray":

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from .analysis import cone_generators
+from .analysis import cone_generators, math_str
 from .params import Undetermined
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,13 +34,13 @@ def explain_case(case: Case) -> str:
     add("")
     add("f(" + ", ".join(map(str, A.variables)) + ") =")
     add(_p(A.f))
-    add(f"at x = {sympy.sstr(x)}" + (f", assuming {A.ps.describe()}" if A.ps.symbolic else ""))
-    add(f"f(x) = {sympy.sstr(A.value)}")
+    add(f"at x = {math_str(x)}" + (f", assuming {A.ps.describe()}" if A.ps.symbolic else ""))
+    add(f"f(x) = {math_str(A.value)}")
     add("")
     add("Step 1. Kinks and their switching functions s_k (value at x):")
     for k in A.kinks:
         state = "ACTIVE" if A.base_signs[k] == 0 else f"inactive, sign {_sign(A.base_signs[k])}"
-        add(f"  {sympy.sstr(k)}:  s = {sympy.sstr(A.switch(k))}   [{state}]")
+        add(f"  {math_str(k)}:  s = {math_str(A.switch(k))}   [{state}]")
     K = len(A.active)
     add(f"  {K} active kink(s); {2**K} activation pattern(s) meet at x.")
     add(
@@ -53,12 +53,12 @@ def explain_case(case: Case) -> str:
         status = {True: "essentially active", False: "NOT active", None: "undetermined"}[ok]
         add(f"  p = ({', '.join(_sign(s) for s in p)}): {status}; {cert}")
         if ok:
-            add(f"      f_p = {sympy.sstr(sympy.expand(A.selection(p)))}")
-            add(f"      ∇f_p(x) = {sympy.sstr(A.gradients[p])}")
+            add(f"      f_p = {math_str(sympy.expand(A.selection(p)))}")
+            add(f"      ∇f_p(x) = {math_str(A.gradients[p])}")
     add("")
     add("Step 3. Clarke subdifferential = convex hull of the essentially active gradients:")
     try:
-        add(f"  ∂C f(x) = {sympy.sstr(A.clarke)}")
+        add(f"  ∂C f(x) = {math_str(A.clarke)}")
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.clarke_stationary
@@ -76,22 +76,19 @@ def explain_case(case: Case) -> str:
             rays, lin = cone_generators(rows, A.n)
             gens = [("ray", r) for r in rays] + [("±line", r) for r in lin]
             desc = ", ".join(
-                f"{kind} {sympy.sstr(r)}: {sympy.sstr(A.directional_derivative(r))}"
-                for kind, r in gens
+                f"{kind} {math_str(r)}: {math_str(A.directional_derivative(r))}" for kind, r in gens
             )
             add(f"  C_({', '.join(_sign(s) for s in p)}): {desc}")
             for kind, r in gens:
                 if kind == "±line":
                     neg = tuple(-c for c in r)
-                    add(
-                        f"      f'(x; {sympy.sstr(neg)}) = {sympy.sstr(A.directional_derivative(neg))}"
-                    )
+                    add(f"      f'(x; {math_str(neg)}) = {math_str(A.directional_derivative(neg))}")
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     add("")
     add("Step 5. Fréchet subdifferential {g : g·d ≤ f'(x; d) ∀d} (polyhedral, exact):")
     try:
-        add(f"  ∂̂f(x) = {sympy.sstr(A.frechet)}")
+        add(f"  ∂̂f(x) = {math_str(A.frechet)}")
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.frechet_stationary
@@ -103,8 +100,8 @@ def explain_case(case: Case) -> str:
     try:
         for F, P, exact in A.limiting_pieces:
             tag = "" if exact else "  (unstable: outer estimate only)"
-            add(f"  F = ({', '.join(_sign(s) for s in F)}): {sympy.sstr(P)}{tag}")
-        add(f"  ∂f(x) = {sympy.sstr(A.limiting)}")
+            add(f"  F = ({', '.join(_sign(s) for s in F)}): {math_str(P)}{tag}")
+        add(f"  ∂f(x) = {math_str(A.limiting)}")
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.limiting_stationary
@@ -117,7 +114,7 @@ def explain_case(case: Case) -> str:
         add(f"  witness: {w}")
     add("")
     add("Step 8. What automatic differentiation returns at x:")
-    add(f"  exact, relu'(0) = 0 convention: {sympy.sstr(A.ad_gradient)}")
+    add(f"  exact, relu'(0) = 0 convention: {math_str(A.ad_gradient)}")
     try:
         torch_row = case.truth("torch")
         add(f"  torch.autograd (float64): {torch_row[1]} {torch_row[2]}")
