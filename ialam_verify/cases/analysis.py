@@ -747,7 +747,12 @@ class Analysis:
     @cached_property
     def faces(self) -> list[tuple[int, ...]]:
         """Sign vectors in {-1,0,1}^K whose relatively open cone is nonempty (exact LP)."""
-        out = []
+        return list(self.face_directions)
+
+    @cached_property
+    def face_directions(self) -> dict[tuple[int, ...], str]:
+        """Each realizable face with its certificate (a direction in its relatively open cone)."""
+        out = {}
         for s in itertools.product((1, -1, 0), repeat=len(self.active)):
             p = tuple(x if x != 0 else 1 for x in s)
             L = {k: self.switch_gradient(k, p) for k in self.active}
@@ -755,9 +760,9 @@ class Analysis:
                 tuple(sk * x for x in L[k]) for k, sk in zip(self.active, s, strict=True) if sk != 0
             ]
             eq = [L[k] for k, sk in zip(self.active, s, strict=True) if sk == 0]
-            ok, _ = self._cone_nonempty(ineq, eq)
+            ok, cert = self._cone_nonempty(ineq, eq)
             if ok:
-                out.append(s)
+                out[s] = cert
         return out
 
     def _face_constraints(self, face: Sequence[int]):

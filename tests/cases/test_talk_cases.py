@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
-from _random_pl import numeric
+from _cases_random_pl import numeric
 from scipy.optimize import linprog
 
 from ialam_verify.cases import analyze, leaky_relu, load_cases

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
-from _random_pl import numeric, pl_functions, sampled_gradients
+from _cases_random_pl import numeric, pl_functions, sampled_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -201,3 +201,35 @@ def test_symbolic_alpha_verdicts_match_exact_rational_samples(data):
         # the symbolic Clarke set specializes to the rational one
         sv = {tuple(sp.nsimplify(c.subs(al, a)) for c in v) for v in S.clarke.vertices}
         assert set(R.clarke.vertices) <= sv
+
+
+@settings(max_examples=12)
+@given(pl_functions(max_dim=2), st.integers(0, 2**16))
+def test_every_stratum_set_is_the_frechet_set_at_points_of_the_stratum(fX, seed):
+    """PL f: at y = x + δ d_F on stratum F, every point of P_F satisfies g·u ≤ f'(y; u) (numerically),
+    and a point pushed beyond P_F does not. So each piece of the limiting set is a Fréchet set nearby."""
+    f, X = fX
+    n = len(X)
+    A = analyze(f, X, [0] * n)
+    call = numeric(f, X)
+    rng = np.random.default_rng(seed)
+    U = rng.normal(size=(800, n))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    if n == 1:
+        U = np.array([[1.0], [-1.0]])
+    for F, P, exact in A.limiting_pieces:
+        assert exact
+        cert = A.face_directions[F]
+        d = np.array([float(sp.Rational(c)) for c in cert[5:-1].split(",") if c.strip()])
+        y = 1e-4 * d / np.linalg.norm(d) if np.linalg.norm(d) > 0 else np.zeros(n)
+        h = 1e-8
+        slopes = (call(y[None] + h * U) - call(y[None])[0]) / h
+        if P.empty:
+            continue
+        V = np.array([[float(c) for c in v] for v in P.vertices])
+        c = V.mean(axis=0)
+        for g in list(V) + [c]:
+            assert np.all(U @ g <= slopes + 1e-5)
+        if len(V) > 1:
+            far = V[0] + 0.5 * (V[0] - c)  # beyond a vertex, outside the polytope
+            assert not np.all(U @ far <= slopes + 1e-5)
