@@ -4,6 +4,7 @@ import pytest
 import sympy as sp
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 
 from ialam_verify.cases import Case, analyze, leaky_relu, load_cases  # noqa: E402
 
