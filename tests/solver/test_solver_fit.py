@@ -13,14 +13,15 @@ from ialam_verify.solver import fit
 @pytest.mark.slow
 @pytest.mark.parametrize("shape", ["L2", "L3", "L4"])
 def test_talk_shapes_reach_small_feasvi_and_train_error(shape):
-    """Measured (seed 0, N = 200, defaults; see the report): FeasVi 3e-12 / 3e-9 / 6e-10 and
-    TrainErr / mean||y||^2 = 2e-7 / 5e-6 / 4e-6 for L2 / L3 / L4; the bounds keep a margin of >= 300."""
+    """Measured (seed 0, N = 200, defaults): FeasVi 3e-12 / 3e-9 / 6e-10 and TrainErr / mean||y||^2 =
+    2e-7 / 5e-6 / 4e-6 for L2 / L3 / L4. Over seeds 0-2 the largest FeasVi was 4.6e-6 (L4, seed 1), so
+    the bound 1e-4 keeps a margin of 20 over every measured run (and > 3e4 over these)."""
     sizes = TALK_SHAPES[shape]
     data = synthetic(sizes, 200, alpha=0.1, seed=0)
     res = fit(data, sizes)
     baseline = float(np.mean(np.sum(data.Y**2, axis=0)))  # TrainErr of the network predicting 0
     assert res.status == 0 and res.success, res.message
-    assert res.metrics["feas_vi"] < 1e-6
+    assert res.metrics["feas_vi"] < 1e-4
     assert res.metrics["train_err"] < 1e-3 * baseline
     assert res.metrics["test_err"] < 1e-2 * baseline
     # the reported metrics are recomputed from the returned weights and point
