@@ -31,7 +31,8 @@ B-stationarity of the linearized problem: :math:`f'(x; d) \ge 0` on the lineariz
 conic duality it holds iff every branch (per biactive pair: :math:`\nu_i` free, :math:`w_i \ge 0` or
 :math:`\nu_i \ge 0`, :math:`w_i` free; per concave kink at 0 each slope) attains residual 0; a failing
 branch yields a descent direction :math:`d` (``min f'(x; d)`` over the branch cone and
-:math:`\|d\|_\infty \le 1`, whose value is :math:`-\rho_{1}` of that branch).
+:math:`\|d\|_\infty \le 1`, whose value is :math:`-\rho_{1}` of that branch). Above
+``max_branches`` a direction MILP (:func:`_b_milp`) can prove "fails" only.
 
 Verdicts: ``holds`` when some branch reaches :math:`\rho \le` ``tol`` and the projected multipliers
 pass :func:`check` (numpy) at ``tol``; ``fails`` when every branch is solved to optimality with
@@ -1144,12 +1145,7 @@ def _b_stationarity(
                 count,
                 "implication",
             )
-        return NotionResult(
-            "undetermined",
-            f"{count} branches exceed max_branches={max_branches}; B is not enumerated",
-            branches=count,
-            method="none",
-        )
+        return _b_milp(prob, act, tol, margin, count)
     if program is None:
         program = _ResidualProgram(prob, act)
     witnesses = []
@@ -1204,6 +1200,91 @@ def _b_stationarity(
         witnesses[0],
         count,
         branch_witnesses=witnesses,
+    )
+
+
+def _b_milp(prob: MPCC, act: Activity, tol: float, margin: float, count: int) -> NotionResult:
+    r"""Search all B branches at once for a descent direction: a mixed-integer LP (HiGHS) over
+    :math:`\|d\|_\infty \le 1`, with exact big-M bounds (:math:`|J_i d| \le \|J_i\|_1`).
+
+    Zero-group terms :math:`\lambda_J\|d_J\|_2` are replaced by the larger :math:`\lambda_J\|d_J\|_1`,
+    so the MILP value bounds :math:`\min f'` from above: a direction it finds with value
+    :math:`< -` tol is a true descent direction (re-checked with numpy). It cannot prove that B
+    holds: that needs one checked multiplier per branch, so a non-negative value is undetermined.
+    """
+    import cvxpy as cp
+
+    if "HIGHS" not in cp.installed_solvers():
+        return NotionResult("inconclusive", "HiGHS (MILP) is not installed", branches=count)
+    d = cp.Variable(prob.n)
+    const = prob.grad_f.astype(float).copy()
+    for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
+        np.add.at(const, gr.indices, zf)
+    T = prob.kink_matrix()
+    kfix = np.flatnonzero(~act.kinks_at_zero)
+    if kfix.size:
+        const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
+    obj = const @ d
+    cons = [cp.abs(d) <= 1]
+    for j in np.flatnonzero(act.zero_groups):
+        gr = prob.groups[j]
+        obj = obj + gr.weight * cp.norm(d[gr.indices], 1)
+    for k in np.flatnonzero(act.kinks_at_zero):
+        tau = T[k] @ d
+        c, lo, hi = prob.kink_coef[k], prob.slope_neg[k], prob.slope_pos[k]
+        phi = cp.Variable()
+        if prob.concave_kinks()[k]:
+            big = 2 * abs(c) * max(abs(lo), abs(hi)) * float(abs(T[k]).sum()) + 1.0
+            y = cp.Variable(boolean=True)
+            cons += [phi >= c * lo * tau - big * y, phi >= c * hi * tau - big * (1 - y)]
+        else:
+            cons += [phi >= c * lo * tau, phi >= c * hi * tau]
+        obj = obj + phi
+    if np.any(act.g_active):
+        cons.append(prob.Jg[np.flatnonzero(act.g_active)] @ d >= 0)
+    if prob.h.size:
+        cons.append(prob.Jh @ d == 0)
+    Go = np.flatnonzero(act.G_active & ~act.H_active)
+    Ho = np.flatnonzero(act.H_active & ~act.G_active)
+    bi = np.flatnonzero(act.biactive)
+    if Go.size:
+        cons.append(prob.JG[Go] @ d == 0)
+    if Ho.size:
+        cons.append(prob.JH[Ho] @ d == 0)
+    if bi.size:
+        y = cp.Variable(bi.size, boolean=True)
+        MG = np.asarray(abs(prob.JG[bi]).sum(axis=1)).ravel() + 1.0
+        MH = np.asarray(abs(prob.JH[bi]).sum(axis=1)).ravel() + 1.0
+        a, b = prob.JG[bi] @ d, prob.JH[bi] @ d
+        cons += [a >= 0, b >= 0, a <= cp.multiply(MG, y), b <= cp.multiply(MH, 1 - y)]
+    pr = cp.Problem(cp.Minimize(obj), cons)
+    try:
+        with _stdout_to_stderr():
+            pr.solve(solver=cp.HIGHS, output_flag=False)
+    except cp.error.SolverError as exc:
+        return NotionResult("inconclusive", f"B MILP: solver error {exc}", branches=count)
+    if pr.status != cp.OPTIMAL:
+        return NotionResult("inconclusive", f"B MILP status {pr.status}", branches=count)
+    val = float(pr.value)
+    if val < -tol - margin:
+        dv = np.asarray(d.value, dtype=float)
+        fd = directional_derivative(prob, act, dv)
+        cv = cone_violation(prob, act, dv)
+        if fd < -tol and cv <= tol:
+            return NotionResult(
+                "fails",
+                f"descent direction (MILP over {count} branches): f'(x; d) = {fd:.3g} "
+                f"(cone violation {cv:.1g})",
+                branches=count,
+                method="milp",
+                descent_direction=dv,
+            )
+    return NotionResult(
+        "undetermined",
+        f"{count} branches exceed max_branches; the MILP finds no descent direction (value "
+        f"{val:.3g}), but B 'holds' needs one checked multiplier per branch",
+        branches=count,
+        method="milp",
     )
 
 

@@ -120,3 +120,21 @@ def test_b_descent_directions_and_branch_witnesses(prob):
     if b.verdict == "holds":
         assert cert.results["W"].verdict == "holds"
     assert check(cert, prob)["accepted"]
+
+
+@given(instances(max_pairs=3, with_kinks=True))
+def test_b_milp_finds_descent_exactly_when_enumeration_does(prob):
+    """B above max_branches: the direction MILP (exact big-M: |J_i d| <= ||J_i||_1 on the box) fails
+    exactly when some enumerated branch fails; otherwise it stays undetermined (never "holds"
+    without per-branch multipliers)."""
+    enum = classify(prob, max_branches=10_000).results["B"]
+    milp_cert = classify(prob, max_branches=1)
+    milp = milp_cert.results["B"]
+    if enum.branches <= 1:
+        return  # one branch: both paths enumerate
+    assert milp.verdict in ("fails", "undetermined", "holds")
+    if milp.verdict == "holds":
+        assert "implied" in milp.reason  # only through S => B
+    if milp.verdict == "fails" or enum.verdict == "fails":
+        assert (milp.verdict, enum.verdict) == ("fails", "fails")
+    assert check(milp_cert, prob)["accepted"]
