@@ -233,3 +233,29 @@ def test_every_stratum_set_is_the_frechet_set_at_points_of_the_stratum(fX, seed)
         if len(V) > 1:
             far = V[0] + 0.5 * (V[0] - c)  # beyond a vertex, outside the polytope
             assert not np.all(U @ far <= slopes + 1e-5)
+
+
+def test_outside_the_exact_class_the_answer_is_undetermined():
+    x, y = sp.symbols("x y")
+    # switch x² − y² has zero gradient at 0: first-order activity proves nothing
+    A = analyze(relu(x**2 - y**2), [x, y], [0, 0])
+    assert not A.pa_kinks
+    with pytest.raises(Undetermined):
+        _ = A.clarke
+    assert A.clarke_stationary.value is None and A.limiting_stationary.value is None
+    # the exact parts stay exact: directional derivatives and AD
+    assert A.directional_derivative([1, 0]) == 0 and A.ad_gradient == (0, 0)
+    # non-affine switch with a nonzero gradient: both patterns are proven active, Clarke is exact
+    B = analyze(relu(x**2 - y), [x, y], [0, 0])
+    assert {tuple(v) for v in B.clarke.vertices} == {(0, -1), (0, 0)}
+    assert B.frechet_stationary.value is None  # Fréchet needs PA kinks
+
+
+def test_smooth_function_has_its_gradient_everywhere():
+    x, y = sp.symbols("x y")
+    A = analyze((x - 1) ** 2 + x * y, [x, y], [1, 2])
+    assert A.clarke.vertices == ((2, 1),)
+    assert A.limiting.pieces[0].vertices == ((2, 1),)
+    assert A.frechet.vertices == ((2, 1),)
+    assert A.ad_gradient == (2, 1)
+    assert A.local_minimizer[0].value is False
