@@ -123,3 +123,37 @@ def test_save_into_missing_folder_fails_cleanly(tmp_path, result):
     with pytest.raises(FileNotFoundError):
         save_result(result, tmp_path / "no" / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the .npz and .json are each written atomically but not as a pair; a failure "
+    "between the two writes leaves the new arrays beside the old summary, and load_result returns "
+    "that mixture (new weights, old metrics and status) without a word",
+)
+def test_interrupted_overwrite_never_loads_a_mixture(tmp_path, result, monkeypatch):
+    other = fit(
+        synthetic((3, 4, 2), 30, alpha=0.2, seed=1),
+        (3, 4, 2),
+        alpha=0.2,
+        lambda_w=1e-3,
+        max_outer=1,
+    )
+    save_result(result, tmp_path / "run")
+
+    def failing_json(path, obj):
+        raise OSError("killed between the two writes (simulated)")
+
+    monkeypatch.setattr(storage, "atomic_write_json", failing_json)
+    with pytest.raises(OSError, match="killed"):
+        save_result(other, tmp_path / "run")
+    monkeypatch.undo()
+    # acceptable outcomes: the old result intact, or a ValueError naming the inconsistent pair
+    try:
+        back = load_result(tmp_path / "run")
+    except ValueError as exc:
+        assert "run" in str(exc)
+        return
+    assert back.nit == result.nit
+    for a, b in zip(back.W, result.W, strict=True):
+        assert np.array_equal(a, b)
