@@ -10,7 +10,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ialam_verify.stationarity import MPCC, Certificate, check, classify
+from ialam_verify.stationarity import MPCC, Certificate, check, classify, stationarity_residual
+from ialam_verify.stationarity.classify import Activity, multiplier_violation
 
 x, y = sp.symbols("x y")
 
@@ -66,6 +67,20 @@ def test_scheel_scholtes_m_stationary_minimizer():
     assert np.isclose(lam.sum(), 1.0, atol=1e-6)
     assert np.isclose(nu, 1 - 4 * lam[0], atol=1e-6) and np.isclose(w, 4 * lam[0] - 3, atol=1e-6)
     assert min(abs(nu), abs(w)) <= 1e-6 or (nu >= -1e-9 and w >= -1e-9)
+    # the central multiplier (lam1 = lam2 = 1/2, what an interior-point method returns) is
+    # nu = w = -1: it alone would only show C; the decision over the whole set finds M
+    central = {
+        "lam": np.array([0.5, 0.5]),
+        "mu": np.zeros(0),
+        "nu": np.array([-1.0]),
+        "w": np.array([-1.0]),
+        "z": [],
+        "s": np.zeros(0),
+    }
+    assert np.max(np.abs(stationarity_residual(prob, central))) == 0.0
+    act = Activity.at(prob, 1e-6)
+    assert max(multiplier_violation(prob, act, central, "M", "limiting").values()) == 1.0
+    assert max(multiplier_violation(prob, act, central, "C", "limiting").values()) == 0.0
 
 
 @given(st.floats(min_value=0.05, max_value=0.95))
