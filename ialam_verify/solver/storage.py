@@ -7,6 +7,7 @@ training data and the histories) and ``run.json`` (metrics, settings, status, th
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -104,13 +105,15 @@ def save_result(result: IALAMResult, path: str | os.PathLike[str]) -> tuple[Path
     for key, values in result.history.items():
         arrays[f"history_{key}"] = np.asarray(values, dtype=float)
 
-    def write(fh: Any) -> None:
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
-        fh.write(buf.getvalue())
-
-    npz = atomic_write(stem.with_suffix(".npz"), write)
-    js = atomic_write_json(stem.with_suffix(".json"), summary(result))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    payload = buf.getvalue()
+    meta = summary(result)
+    # the pair is bound by the hash: a crash between the two renames leaves a .json whose hash does
+    # not match the .npz, and load_result refuses the mixture instead of returning it
+    meta["npz_sha256"] = hashlib.sha256(payload).hexdigest()
+    npz = atomic_write(stem.with_suffix(".npz"), lambda fh: fh.write(payload))
+    js = atomic_write_json(stem.with_suffix(".json"), meta)
     return npz, js
 
 
@@ -125,10 +128,16 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
             )
     try:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
+        digest = hashlib.sha256(npz_path.read_bytes()).hexdigest()
         with np.load(npz_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise ValueError(f"result {stem} is not readable: {exc}") from exc
+    if isinstance(meta, dict) and meta.get("npz_sha256") != digest:
+        raise ValueError(
+            f"result {stem}: {npz_path.name} and {json_path.name} do not belong together (the .npz "
+            "hash differs from the one the .json records; an interrupted save?)"
+        )
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         version = meta.get("format_version") if isinstance(meta, dict) else None
         raise ValueError(

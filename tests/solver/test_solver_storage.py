@@ -125,12 +125,6 @@ def test_save_into_missing_folder_fails_cleanly(tmp_path, result):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the .npz and .json are each written atomically but not as a pair; a failure "
-    "between the two writes leaves the new arrays beside the old summary, and load_result returns "
-    "that mixture (new weights, old metrics and status) without a word",
-)
 def test_interrupted_overwrite_never_loads_a_mixture(tmp_path, result, monkeypatch):
     other = fit(
         synthetic((3, 4, 2), 30, alpha=0.2, seed=1),
