@@ -63,6 +63,11 @@ class IALAM:
         Penalty growth factor, > 1.
     eta3 : float
         Exponent in :math:`\|\xi\|^{1+\eta_3}`, > 1 (the talk's Theorem 5 assumes it).
+    xi_weight : float
+        Weight :math:`c` of the floor: :math:`\rho^{(k)} = \max\{\eta_2\rho^{(k-1)},
+        c\|\xi^{(k)}\|^{1+\eta_3}\}`. The talk has :math:`c = 1`; any :math:`c > 0` keeps what the
+        convergence argument uses (:math:`\|\xi^{(k)}\|/\rho^{(k)} \to 0` when the multipliers
+        grow), and :math:`c` fixes the units, which :math:`\|\xi\|^{1+\eta_3}` does not have.
     gamma : int
         Window length of the residual test.
     rho_factor_stop : float
@@ -83,6 +88,10 @@ class IALAM:
         (:class:`~.inner.AlternatingMinimization`).
     max_seconds : float
         Wall-clock cap (``inf`` for none).
+    success_feas_tol : float
+        A run that stopped by its test counts as a success only if FeasVi is at most
+        ``success_feas_tol * max(1, ||Y||_F^2 / N)`` (the loss of the zero network sets the scale);
+        otherwise its status is 5 and the message says so.
     """
 
     problem: Problem
@@ -91,6 +100,7 @@ class IALAM:
     eta1: float = 0.5
     eta2: float = 1.2
     eta3: float = 1.5
+    xi_weight: float = 1.0
     gamma: int = 1
     rho_factor_stop: float = 1e6
     max_outer: int = 500
@@ -103,6 +113,7 @@ class IALAM:
     wb_max_iter: int = 30
     wb_work: float = 2.0
     max_seconds: float = float("inf")
+    success_feas_tol: float = 1e-6
     _inner: AlternatingMinimization = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +123,8 @@ class IALAM:
             raise ValueError(f"eta1 must lie in (0, 1); got {self.eta1}")
         if not self.eta2 > 1.0:
             raise ValueError(f"eta2 must be > 1; got {self.eta2}")
+        if not (np.isfinite(self.xi_weight) and self.xi_weight >= 0.0):
+            raise ValueError(f"xi_weight must be a finite number >= 0; got {self.xi_weight}")
         if not self.eta3 > 0.0:
             raise ValueError(
                 f"eta3 must be > 0 (the talk's theory takes eta3 > 1); got {self.eta3}"
@@ -163,7 +176,7 @@ class IALAM:
         rho = state.rho
         if k > self.gamma and r > self.eta1 * max(residuals[-self.gamma - 1 : -1]):
             xnorm = float(np.sqrt(sum(np.sum(Xl * Xl) for Xl in xi)))
-            rho = max(self.eta2 * rho, xnorm ** (1.0 + self.eta3))
+            rho = max(self.eta2 * rho, self.xi_weight * xnorm ** (1.0 + self.eta3))
         return IALAMState(
             k,
             r,
@@ -220,6 +233,16 @@ class IALAM:
                 4,
                 "interrupted by the user (KeyboardInterrupt); the last complete iterate is returned",
             )
+        if status == 0:
+            feas = self.problem.feas_vi(state.point)
+            scale = max(1.0, float(np.sum(self.problem.Y**2)) / self.problem.n_samples)
+            if feas > self.success_feas_tol * scale:
+                status = 5
+                message = (
+                    f"{message}, but the point is not feasible: FeasVi = {feas:.3g} > "
+                    f"{self.success_feas_tol * scale:.3g} (the penalty beta may be below its "
+                    "exactness threshold, or the run is stuck at a poor point)"
+                )
         return IALAMResult.from_state(self, state, history, status, message)
 
 
@@ -263,6 +286,7 @@ STATUS_MESSAGES = {
     2: "time cap reached",
     3: "stopped by the callback",
     4: "interrupted",
+    5: "stopped by the test at an infeasible point",
 }
 
 
@@ -281,9 +305,10 @@ class IALAMResult:
     rho : float
         Final penalty parameter.
     success : bool
-        ``status == 0``: the stopping test fired.
+        ``status == 0``: the stopping test fired at a feasible point.
     status : int
-        0 stopping test, 1 iteration cap, 2 time cap, 3 callback, 4 interrupted.
+        0 stopping test at a feasible point, 1 iteration cap, 2 time cap, 3 callback, 4 interrupted,
+        5 stopping test at an infeasible point (FeasVi above ``success_feas_tol``).
     message : str
     nit, nit_inner : int
         Outer and total inner iterations.

@@ -118,9 +118,27 @@ def test_stop_statuses():
     res = IALAM(prob, rho0=0.05, tau1=0.01, max_seconds=0.0, inner_max_iter=2).run(pt)
     assert (res.status, res.nit) == (2, 1)
     # the penalty stopping test: a tiny factor fires at the first increase of rho
-    res = IALAM(prob, rho0=0.05, tau1=0.01, rho_factor_stop=1.0 + 1e-9, inner_max_iter=2).run(pt)
+    res = IALAM(
+        prob,
+        rho0=0.05,
+        tau1=0.01,
+        rho_factor_stop=1.0 + 1e-9,
+        inner_max_iter=2,
+        success_feas_tol=float("inf"),
+    ).run(pt)
     assert res.status == 0 and res.success and res.rho > (1.0 + 1e-9) * 0.05
     assert all(r == 0.05 for r in res.history["rho"][:-1])
+    # the same stop at a point that is not feasible enough: status 5, not a success
+    res5 = IALAM(
+        prob,
+        rho0=0.05,
+        tau1=0.01,
+        rho_factor_stop=1.0 + 1e-9,
+        inner_max_iter=2,
+        success_feas_tol=0.0,
+    ).run(pt)
+    assert prob.feas_vi(res5.point) > 0.0
+    assert res5.status == 5 and not res5.success and "FeasVi" in res5.message
 
     def interrupt(state):
         if state.iter_num == 2:
