@@ -22,7 +22,7 @@ VARIANTS: dict[str, dict] = {
     "rho0 = 1/N": {"rho0": 1.0 / 500},
     "rho0 = 0.001/N": {"rho0": 0.001 / 500},
     "eta2 = 2": {"eta2": 2.0},
-    "inner_max_iter = 5": {"inner_max_iter": 5},
+    "inner_max_iter = 20": {"inner_max_iter": 20},
 }
 
 

@@ -108,7 +108,7 @@ class IALAM:
     inner_tol0: float = 1e-3
     inner_tol_decay: float = 0.8
     inner_tol_min: float = 1e-7
-    inner_max_iter: int = 20
+    inner_max_iter: int = 5
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
     wb_work: float = 2.0
