@@ -42,7 +42,8 @@ default accuracy is :math:`10^{-8}`); ``undetermined`` otherwise (reason given);
 their number is at most ``max_branches`` (default 64); above, A/C/M and limiting kink choices go to
 one mixed-integer LP (HiGHS) with the big-M bound ``milp_bound`` on the pair multipliers. A big-M
 MILP can prove ``holds`` (its multipliers are checked) but not ``fails`` (larger multipliers are not
-excluded): its negative answer is ``undetermined``.
+excluded): its negative answer is ``undetermined``, except without biactive pairs (no big-M, only
+exact slope binaries), where ``fails`` needs the value minus HiGHS's gap above ``tol`` + margin.
 """
 
 from __future__ import annotations
@@ -1003,6 +1004,19 @@ def _decide_milp(
                 method="milp",
             )
         lower = val2
+    if bi.size == 0:
+        # no big-M anywhere (only exact slope binaries): the MILP is an exact relaxation; HiGHS
+        # stops at relative gap 1e-4 / absolute gap 1e-6 (its defaults), so the optimum is at least
+        guaranteed = lower - max(1e-4 * abs(lower), 1e-6)
+        if guaranteed > tol + margin:
+            return NotionResult(
+                "fails",
+                f"MILP over {count} slope branches (no big-M): smallest residual >= "
+                f"{guaranteed:.3g} > tol {tol:g} + margin {margin:.1g}",
+                lower,
+                branches=count,
+                method="milp",
+            )
     return NotionResult(
         "undetermined",
         f"MILP: no multiplier with pair multipliers bounded by {M:g} reaches tol "

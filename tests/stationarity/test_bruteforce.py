@@ -138,3 +138,18 @@ def test_b_milp_finds_descent_exactly_when_enumeration_does(prob):
     if milp.verdict == "fails" or enum.verdict == "fails":
         assert (milp.verdict, enum.verdict) == ("fails", "fails")
     assert check(milp_cert, prob)["accepted"]
+
+
+@given(instances(with_kinks=True, max_pairs=0))
+def test_kink_milp_is_exact_without_biactive_pairs(prob):
+    """Kinks but no biactive pair (so no big-M): the MILP with exact slope binaries gives the same
+    verdict as enumeration whenever the residual is clearly away from tol."""
+    name = "KKT" if prob.is_nlp else "W"
+    enum = classify(prob, max_branches=10_000)
+    milp = classify(prob, max_branches=1)
+    rho = brute_min_residual(prob, name)
+    if rho <= 1e-9:
+        assert milp.results[name].verdict == "holds" == enum.results[name].verdict
+    elif rho > 1e-3:
+        assert milp.results[name].verdict == "fails" == enum.results[name].verdict
+    assert check(milp, prob)["accepted"]
