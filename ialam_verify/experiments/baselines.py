@@ -266,7 +266,10 @@ def train_baseline(
 
     def snapshot(official: bool = False) -> dict:
         return measure(
-            [w.detach().numpy().copy() for w in W], [c.detach().numpy().copy() for c in b], ctx
+            [w.detach().numpy().copy() for w in W],
+            [c.detach().numpy().copy() for c in b],
+            ctx,
+            official=official,
         )
 
     if record:

@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 from ialam_verify.data import Dataset  # noqa: E402
 from ialam_verify.experiments.baselines import (  # noqa: E402
     OPTIMIZERS,
+    RECORD_FACTOR,
     _soft_threshold_,
     all_methods,
     group_soft_threshold,
@@ -180,3 +181,16 @@ def test_bad_arguments() -> None:
         parse_method("Adam+l1")
     assert [parse_method(m) for m in all_methods()][:1] == [("SGD", "subgradient")]
     assert len(set(all_methods())) == 12
+
+
+def test_history_is_log_spaced_and_official_set_measured_at_the_end() -> None:
+    X, Y, _, _ = _net(6)
+    ctx = Context(Dataset(X, Y), 0.1, 1e-3, X_official=X[:, :5], Y_official=Y[:, :5])
+    rec = train_baseline(ctx, (4, 3, 2), 0, "SGD", "prox", 0.01, batch_size=12, max_epochs=40)
+    e = rec.history["epochs"]
+    assert e[:11] == [float(k) for k in range(11)] and e[-1] == 40.0
+    for prev, nxt in zip(e[1:-2], e[2:-1], strict=True):  # after epoch 10: factor RECORD_FACTOR
+        assert nxt == max(prev + 1, math.ceil(prev * RECORD_FACTOR))
+    off = rec.history["official_test_err"]
+    assert all(v is None for v in off[:-1]) and off[-1] is not None
+    assert rec.final["official_test_err"] == off[-1]
