@@ -92,3 +92,45 @@ def test_bad_input_is_one_clear_line(argv: list[str], message: str, capsys) -> N
     assert main(["compare", *argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_ctrl_c_keeps_finished_methods(tmp_path: Path, monkeypatch, capsys) -> None:
+    import ialam_verify.experiments.runner as runner
+
+    real = runner.train_baseline
+
+    def interrupted_on_adam(*args, **kwargs):
+        if args[3] == "Adam":
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "train_baseline", interrupted_on_adam)
+    out = tmp_path / "r.json"
+    rc = main(
+        [
+            "compare",
+            "--data",
+            "synthetic-L2",
+            "--n-samples",
+            "20",
+            "--methods",
+            "SGD,Adam,Adamax",
+            "--lr",
+            "SGD=0.01",
+            "--lr",
+            "Adam=0.01",
+            "--lr",
+            "Adamax=0.01",
+            "--max-epochs",
+            "2",
+            "--json",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert rc == 130
+    res = json.loads(out.read_text())
+    assert res["interrupted"] is True
+    assert res["methods"]["SGD"]["status"] == "ok" and res["methods"]["SGD"]["final"] is not None
+    assert res["methods"]["Adam"]["status"] == "interrupted" and "Adamax" not in res["methods"]
+    assert "finished methods are kept" in capsys.readouterr().err
