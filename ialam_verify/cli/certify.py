@@ -35,6 +35,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--save", type=str, default=None, help="also write the JSON object to this file")
+    p.add_argument(
+        "--certificates",
+        type=str,
+        default=None,
+        metavar="PREFIX",
+        help="write the full certificates (with multipliers) to PREFIX_PP.json and PREFIX_P.json; "
+        "check them later with ialam_verify.stationarity.check",
+    )
     p.set_defaults(run=run)
 
 
@@ -85,10 +93,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--band must be >= 1; got {args.band}")
     if args.max_branches < 1:
         raise ValueError(f"--max-branches must be >= 1; got {args.max_branches}")
-    if args.save is not None:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--save: folder {folder} does not exist")
+    for flag, value in (("--save", args.save), ("--certificates", args.certificates)):
+        if value is not None:
+            folder = os.path.dirname(os.path.abspath(value))
+            if not os.path.isdir(folder):
+                raise ValueError(f"{flag}: folder {folder} does not exist")
 
     from ..io import atomic_write_json
     from ..solver import load_result
@@ -106,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     d["result"] = str(args.result)
     if args.save is not None:
         atomic_write_json(args.save, d)
+    if args.certificates is not None:
+        rep.pp.save(f"{args.certificates}_PP.json")
+        rep.p.save(f"{args.certificates}_P.json")
     if args.json:
         print(json.dumps(d, sort_keys=True, allow_nan=False))
     else:

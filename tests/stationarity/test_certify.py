@@ -12,7 +12,7 @@ from ialam_verify.cli import main
 from ialam_verify.data import synthetic
 from ialam_verify.model import Problem
 from ialam_verify.solver import fit, save_result
-from ialam_verify.stationarity import certify, check, classify, p_problem, pp_problem
+from ialam_verify.stationarity import Certificate, certify, check, classify, p_problem, pp_problem
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,16 @@ def test_cli_certify_json_and_text(trained, tmp_path, capsys):
     assert main(["certify", str(path)]) == 0
     text = capsys.readouterr().out
     assert "(PP) at the point" in text and "(P) at the feasible lift" in text
+    # full certificates on disk, checkable later without cvxpy
+    prefix = tmp_path / "cert"
+    assert main(["certify", str(path), "--certificates", str(prefix)]) == 0
+    capsys.readouterr()
+    pp = Certificate.load(f"{prefix}_PP.json")
+    p = Certificate.load(f"{prefix}_P.json")
+    assert check(pp, pp_problem(trained.problem, trained.point))["accepted"]
+    lift = trained.problem.lift(trained.point.W, trained.point.b)
+    assert check(p, p_problem(trained.problem, lift))["accepted"]
+    assert pp.verdicts() == direct.pp.verdicts()
 
 
 def test_cli_certify_bad_input(tmp_path, capsys):
