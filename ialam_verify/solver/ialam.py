@@ -214,7 +214,19 @@ class IALAM:
         status, message = 1, "not started"
         try:
             while True:
-                state = self.update(state)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    new_state = self.update(state)
+                if not _finite(new_state):
+                    # never let a diverged iterate become a number: keep the last finite one
+                    status, message = (
+                        6,
+                        (
+                            f"diverged: outer iteration {new_state.iter_num} produced a non-finite "
+                            "iterate; the last finite iterate is returned"
+                        ),
+                    )
+                    break
+                state = new_state
                 history.record(
                     self.problem,
                     state,
@@ -244,6 +256,13 @@ class IALAM:
                     "exactness threshold, or the run is stuck at a poor point)"
                 )
         return IALAMResult.from_state(self, state, history, status, message)
+
+
+def _finite(state: IALAMState) -> bool:
+    """Whether every block of the iterate and the multipliers is finite, and rho too."""
+    p = state.point
+    blocks = (*p.W, *p.b, *p.V, *p.U, *state.xi)
+    return bool(np.isfinite(state.rho) and all(np.all(np.isfinite(a)) for a in blocks))
 
 
 class _History:
@@ -287,6 +306,7 @@ STATUS_MESSAGES = {
     3: "stopped by the callback",
     4: "interrupted",
     5: "stopped by the test at an infeasible point",
+    6: "diverged (non-finite iterate)",
 }
 
 
@@ -308,7 +328,8 @@ class IALAMResult:
         ``status == 0``: the stopping test fired at a feasible point.
     status : int
         0 stopping test at a feasible point, 1 iteration cap, 2 time cap, 3 callback, 4 interrupted,
-        5 stopping test at an infeasible point (FeasVi above ``success_feas_tol``).
+        5 stopping test at an infeasible point (FeasVi above ``success_feas_tol``), 6 diverged (a
+        non-finite iterate; the last finite one is returned).
     message : str
     nit, nit_inner : int
         Outer and total inner iterations.

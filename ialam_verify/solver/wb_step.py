@@ -79,6 +79,8 @@ def prox_gradient_bb(
     :math:`[10^{-6}L, L]` (without the cap an ill-conditioned ``G``, such as MNIST's pixel Gram matrix,
     made BB steps that took dozens of rejected trials).
     """
+    if not (np.all(np.isfinite(G)) and np.all(np.isfinite(C)) and np.all(np.isfinite(W0))):
+        return W0.copy(), ProxGradInfo(0, float("inf"), False)
     if lipschitz is None:
         lipschitz = largest_eigenvalue(G)
     L_max = max(float(lipschitz), 1e-300)
@@ -94,7 +96,7 @@ def prox_gradient_bb(
     it = 0
     for it in range(1, max_iter + 1):
         fref = max(hist[-memory:])
-        while True:
+        for _trial in range(64):  # at most log2(L_max / L_min) < 21 doublings reach L_max
             Wn = prox(W - grad / alpha, 1.0 / alpha)
             D = Wn - W
             DG = D @ G
@@ -104,6 +106,10 @@ def prox_gradient_bb(
             if fn <= fref - 0.5 * sigma * alpha * dd or dd == 0.0 or alpha >= L_max:
                 break
             alpha = min(2.0 * alpha, L_max)
+        if not (np.isfinite(fn) and np.isfinite(dd)):
+            # non-finite data (a diverged outer iterate): return the start, flagged not converged;
+            # the outer loop sees the non-finite iterate and stops with status 6
+            return W0.copy(), ProxGradInfo(it, float("inf"), False)
         res = alpha * np.sqrt(dd)
         W, WG, f = Wn, WGn, fn
         grad = WG - C

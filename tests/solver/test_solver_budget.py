@@ -101,3 +101,34 @@ def test_budgeted_inner_loop_is_still_monotone():
         pt, state = am.update(pt, state, xi, rho)
         values.append(augmented_lagrangian(prob, pt, xi, rho))
     assert all(b <= a + 1e-10 * (1 + abs(a)) for a, b in zip(values, values[1:], strict=False))
+
+
+def test_divergence_stops_with_status_6_and_the_last_finite_iterate(monkeypatch):
+    from ialam_verify.solver import IALAM
+
+    prob = _problem((4, 3, 2), 12)
+    pt = initial_point(prob, 0)
+    real_vu = AlternatingMinimization.vu_step
+    calls = {"n": 0}
+
+    def poisoned(self, W, b, point, xi, rho):
+        calls["n"] += 1
+        V, U = real_vu(self, W, b, point, xi, rho)
+        if calls["n"] >= 7:  # the 7th inner iteration diverges
+            V = [np.full_like(v, np.inf) for v in V]
+        return V, U
+
+    monkeypatch.setattr(AlternatingMinimization, "vu_step", poisoned)
+    res = IALAM(prob, rho0=0.01, tau1=0.01, inner_max_iter=3, max_outer=10).run(pt)
+    assert res.status == 6 and not res.success and "non-finite" in res.message
+    assert res.nit == 2  # outer iterations 1 and 2 (inner 1-6) completed; the 3rd diverged
+    assert all(np.all(np.isfinite(a)) for a in res.point.V + res.point.U + res.W + res.xi)
+    assert len(res.history["rho"]) == 2
+
+
+def test_prox_gradient_refuses_non_finite_data():
+    G = np.eye(3)
+    C = np.array([[1.0, np.nan, 0.0]])
+    W0 = np.zeros((1, 3))
+    W, info = prox_gradient_bb(G, C, W0, lambda Z, t: Z, lambda Z: 0.0)
+    assert not info.converged and np.array_equal(W, W0)
