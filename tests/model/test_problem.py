@@ -103,3 +103,15 @@ def test_bad_data_is_named():
         Problem.create(data.X, data.Y[:, :4], (3, 4, 2), 0.2, 0.1, 0.0, 0.1)
     with pytest.raises(ValueError, match="sizes"):
         Problem.create(data.X, data.Y, (3,), 0.2, 0.1, 0.0, 0.1)
+
+
+def test_synthetic_teacher_is_not_the_initialization_of_the_same_seed():
+    # regression: data and initialization once shared one random stream, so a student with the
+    # data's seed started as a scaled copy of the teacher
+    from ialam_verify.model.network import predict
+
+    sizes = (10, 10, 2)
+    data = synthetic(sizes, 200, alpha=0.1, seed=0)
+    W, b = init_weights(sizes, np.random.default_rng(0), scale=1.0)
+    err = np.mean((predict(W, b, data.X, 0.1) - data.Y) ** 2) / np.mean(data.Y**2)
+    assert err > 0.2  # a copy of the teacher would give about 0 (only the small biases differ)
