@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from ialam_verify.data import TALK_SHAPES, synthetic
-from ialam_verify.model.network import init_weights, match_output_scale
+from ialam_verify.model.network import init_weights
 from ialam_verify.model.problem import Problem
 from ialam_verify.solver import fit, initial_point
 from ialam_verify.solver.api import default_beta
@@ -69,8 +69,8 @@ def adam_curve(data, sizes, lr: float, batch: int | None, seconds: float, seed: 
     import torch
 
     torch.set_default_dtype(torch.float64)
+    # the same initial network as IALAM's default (fit(..., seed=seed))
     W, b = init_weights(sizes, np.random.default_rng(seed))
-    W = match_output_scale(W, b, data.X, data.Y, 0.1)
     params = [torch.tensor(a, requires_grad=True) for a in W] + [
         torch.tensor(a, requires_grad=True) for a in b
     ]

@@ -25,11 +25,11 @@ from ..model.problem import LiftedPoint, Problem
 from .ialam import IALAM, IALAMResult, IALAMState, warn_unknown
 
 #: default rho0 * N (measured: docs/algorithm.md, "Defaults")
-RHO0 = 0.01
+RHO0 = 1e-4
 #: default tau1 * N
 TAU1 = 0.01
 #: default beta_l = BETA_SCALE * 2 max|Y| / N on every layer
-BETA_SCALE = 0.3
+BETA_SCALE = 3.0
 
 
 def default_beta(Y: np.ndarray, n_layers: int, scale: float = BETA_SCALE) -> tuple[float, ...]:
@@ -119,7 +119,7 @@ def fit(
     beta: float | Sequence[float] | None = None,
     seed: int = 0,
     init_scale: str | float = "fan_in",
-    match_targets: bool = True,
+    match_targets: bool = False,
     relu_theta: tuple[float, float] | None = None,
     callback: Callable[[IALAMState], bool | None] | None = None,
     verbose: bool = False,
@@ -146,8 +146,8 @@ def fit(
     init_scale : {"fan_in", "width"} or float
         Divisor of the random initial weights (:func:`ialam_verify.model.init_weights`).
     match_targets : bool
-        Rescale the initial weights so that the initial output has the RMS of ``Y`` (default; see
-        ``docs/algorithm.md``, "Initialization", for the measurement).
+        Rescale the initial weights so that the initial output has the RMS of ``Y`` (off by default;
+        ``docs/algorithm.md``, "Initialization", has the measurement).
     relu_theta : (theta_w, theta_v), optional
         For the ReLU variant (PP_b): the bias bound is :math:`-\bar N(\theta_w + \theta_v)`.
     callback : callable, optional

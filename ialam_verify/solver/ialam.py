@@ -63,11 +63,13 @@ class IALAM:
         Penalty growth factor, > 1.
     eta3 : float
         Exponent in :math:`\|\xi\|^{1+\eta_3}`, > 1 (the talk's Theorem 5 assumes it).
-    xi_weight : float
+    xi_weight : float or None
         Weight :math:`c` of the floor: :math:`\rho^{(k)} = \max\{\eta_2\rho^{(k-1)},
         c\|\xi^{(k)}\|^{1+\eta_3}\}`. The talk has :math:`c = 1`; any :math:`c > 0` keeps what the
         convergence argument uses (:math:`\|\xi^{(k)}\|/\rho^{(k)} \to 0` when the multipliers
-        grow), and :math:`c` fixes the units, which :math:`\|\xi\|^{1+\eta_3}` does not have.
+        grow). :math:`\|\xi\|^{1+\eta_3}` has no units of its own; with :math:`c = 1` it multiplied
+        rho by 1e9 in one step on the talk's L=2 problem and wrecked the run (``docs/algorithm.md``).
+        ``None`` (default) takes :math:`c = \rho_0`, the floor in units of the initial penalty.
     gamma : int
         Window length of the residual test.
     rho_factor_stop : float
@@ -100,7 +102,7 @@ class IALAM:
     eta1: float = 0.5
     eta2: float = 1.2
     eta3: float = 1.5
-    xi_weight: float = 1.0
+    xi_weight: float | None = None
     gamma: int = 1
     rho_factor_stop: float = 1e6
     max_outer: int = 500
@@ -123,7 +125,7 @@ class IALAM:
             raise ValueError(f"eta1 must lie in (0, 1); got {self.eta1}")
         if not self.eta2 > 1.0:
             raise ValueError(f"eta2 must be > 1; got {self.eta2}")
-        if not (np.isfinite(self.xi_weight) and self.xi_weight >= 0.0):
+        if self.xi_weight is not None and not (np.isfinite(self.xi_weight) and self.xi_weight >= 0):
             raise ValueError(f"xi_weight must be a finite number >= 0; got {self.xi_weight}")
         if not self.eta3 > 0.0:
             raise ValueError(
@@ -176,7 +178,8 @@ class IALAM:
         rho = state.rho
         if k > self.gamma and r > self.eta1 * max(residuals[-self.gamma - 1 : -1]):
             xnorm = float(np.sqrt(sum(np.sum(Xl * Xl) for Xl in xi)))
-            rho = max(self.eta2 * rho, self.xi_weight * xnorm ** (1.0 + self.eta3))
+            c = self.rho0 if self.xi_weight is None else self.xi_weight
+            rho = max(self.eta2 * rho, c * xnorm ** (1.0 + self.eta3))
         return IALAMState(
             k,
             r,

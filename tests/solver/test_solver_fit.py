@@ -12,21 +12,26 @@ from ialam_verify.solver import fit
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shape", ["L2", "L3", "L4"])
-def test_talk_shapes_reach_small_feasvi_and_train_error(shape):
-    """Measured (seed 0, N = 200, defaults): FeasVi 3e-12 / 3e-9 / 6e-10 and TrainErr / mean||y||^2 =
-    2e-7 / 5e-6 / 4e-6 for L2 / L3 / L4. Over seeds 0-2 the largest FeasVi was 4.6e-6 (L4, seed 1), so
-    the bound 1e-4 keeps a margin of 20 over every measured run (and > 3e4 over these)."""
+def test_talk_shapes_report_their_state_honestly(shape):
+    """Measured (N = 200, defaults, data and initialization seeds 0-2, independent streams):
+    TrainErr / mean||y||^2 = 0.12-0.15 (L2), 0.32-0.84 (L3), 0.43-8.2 (L4); FeasVi 1e-2 (L2) to 1e-15;
+    most runs stop by the rho test at a point that is not feasible (status 5). (An earlier version of
+    this test asserted 1e-3 of the baseline: measured while the synthetic teacher and the student's
+    initialization shared one random stream, i.e. the student started at the teacher.)"""
     sizes = TALK_SHAPES[shape]
     data = synthetic(sizes, 200, alpha=0.1, seed=0)
     res = fit(data, sizes)
     baseline = float(np.mean(np.sum(data.Y**2, axis=0)))  # TrainErr of the network predicting 0
-    assert res.status == 0 and res.success, res.message
-    assert res.metrics["feas_vi"] < 1e-4
-    assert res.metrics["train_err"] < 1e-3 * baseline
-    assert res.metrics["test_err"] < 1e-2 * baseline
-    # the reported metrics are recomputed from the returned weights and point
     prob = res.problem
-    assert res.metrics["feas_vi"] == pytest.approx(prob.feas_vi(res.point), rel=1e-12)
+    feas = prob.feas_vi(res.point)
+    tol = res.settings["success_feas_tol"] * max(1.0, baseline)
+    # the status says whether the returned point is feasible, and success only then
+    assert res.status in (0, 5)
+    assert (res.status == 0) == (feas <= tol) == res.success, res.message
+    if shape == "L2":
+        assert res.metrics["train_err"] < 0.5 * baseline  # measured 0.12-0.15 over seeds 0-2
+    # the reported metrics are recomputed from the returned weights and point
+    assert res.metrics["feas_vi"] == pytest.approx(feas, rel=1e-12)
     lifted = prob.lift(res.W, res.b)
     assert res.metrics["train_err"] == pytest.approx(prob.loss(lifted.V[-1]), rel=1e-12)
     assert len(res.history["rho"]) == res.nit
