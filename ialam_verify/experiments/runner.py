@@ -40,7 +40,9 @@ from .measure import METRICS, Context, measure
 from .progress import Progress
 
 #: Statuses that carry a usable final measurement.
-USABLE = ("ok", "converged", "max_outer", "time_cap")
+# "infeasible": the solver's stopping test fired at a point whose FeasVi is above its success tolerance
+# (status 5). Its network is still a trained network, reported and plotted, flagged in the status column.
+USABLE = ("ok", "converged", "infeasible", "max_outer", "time_cap")
 
 
 @dataclass
@@ -108,7 +110,15 @@ def ialam_option_names() -> set[str]:
     return {f.name for f in fields(IALAM) if f.init and f.name != "problem"}
 
 
-_IALAM_STATUS = {0: "converged", 1: "max_outer", 2: "time_cap", 3: "ok", 4: "interrupted"}
+_IALAM_STATUS = {
+    0: "converged",
+    1: "max_outer",
+    2: "time_cap",
+    3: "ok",
+    4: "interrupted",
+    5: "infeasible",
+    6: "failed",
+}
 
 
 def run_ialam(
@@ -118,7 +128,8 @@ def run_ialam(
 ) -> RunRecord:
     """IALAM through :func:`ialam_verify.solver.fit`, measured after every outer iteration.
 
-    ``status``: ``"converged"`` (the solver's stopping test), ``"max_outer"``, ``"time_cap"``, ``"ok"``
+    ``status``: ``"converged"`` (the solver's stopping test), ``"infeasible"`` (the test fired at an
+    infeasible point, status 5), ``"max_outer"``, ``"time_cap"``, ``"ok"``
     (stopped here at the epoch or time budget), ``"interrupted"`` (Ctrl-C), ``"failed"`` (an exception,
     message kept) or ``"unavailable"`` (no solver importable).
     """
@@ -346,7 +357,7 @@ def compare_table_data(
     for name, m in methods.items():
         h = m["history"]
         at_time[name] = {k: value_at(h, "seconds", T, k) for k in METRICS}
-        ran = h["epochs"][-1] >= E - 1e-12 or m["status"] == "converged"
+        ran = h["epochs"][-1] >= E - 1e-12 or m["status"] in ("converged", "infeasible")
         at_epochs[name] = {k: value_at(h, "epochs", E, k) if ran else None for k in METRICS}
     return {
         "T_seconds": T,

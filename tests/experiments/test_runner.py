@@ -145,3 +145,29 @@ def test_settings_are_checked() -> None:
         Settings(sizes=SIZES, ialam_options={"inner_maxiter": 3}).validate()
     with pytest.raises(ValueError, match="both be infinite"):
         Settings(sizes=SIZES, max_seconds=math.inf).validate()
+
+
+def test_an_infeasible_ialam_stop_is_reported_and_plotted(tmp_path: Path) -> None:
+    # success_feas_tol = 0 makes the solver's own stop end with status 5 (infeasible): its network is
+    # still a trained network, so the comparison must table and plot it, flagged, not drop it
+    data = synthetic(SIZES, 40, 0.1, seed=1)
+    ctx = Context(data, 0.1, 1e-3)
+    s = Settings(
+        sizes=SIZES,
+        alpha=0.1,
+        lambda_w=1e-3,
+        seed=2,
+        methods=("IALAM",),
+        max_seconds=20.0,
+        max_epochs=400,
+        batch_size=10,
+        search_epochs=2,
+        ialam_options={"inner_max_iter": 2, "rho_factor_stop": 10.0, "success_feas_tol": 0.0},
+    )
+    res = run_comparison(ctx, s, progress=False)
+    rec = res["methods"]["IALAM"]
+    assert rec["status"] == "infeasible", rec["message"]
+    table = format_table(res)
+    assert "Not usable" not in table and "infeasible" in table
+    paths = plot_comparison(res, tmp_path, "infeasible")
+    assert paths and all(Path(p).stat().st_size > 0 for p in paths)
