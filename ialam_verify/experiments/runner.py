@@ -62,7 +62,8 @@ class Settings:
     search_epochs: float = 20
     search_samples: int = 2000
     init_scale: str | float = "fan_in"
-    match_targets: bool = True
+    #: ``None``: the solver's own default (``fit``'s ``match_targets``), used for every method
+    match_targets: bool | None = None
     ialam_options: dict[str, Any] = field(default_factory=dict)
     threads: int = 1
 
@@ -72,6 +73,12 @@ class Settings:
         self.lambda_w = check_nonnegative("lambda_w", self.lambda_w)
         self.lambda_v = check_nonnegative("lambda_v", self.lambda_v)
         self.max_epochs, self.max_seconds = _check_budget(self.max_epochs, self.max_seconds)
+        if self.match_targets is None:
+            import inspect
+
+            from ..solver import fit
+
+            self.match_targets = bool(inspect.signature(fit).parameters["match_targets"].default)
         if not self.methods:
             raise ValueError("methods must name at least one method")
         for m in self.methods:

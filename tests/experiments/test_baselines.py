@@ -40,7 +40,14 @@ def test_group_soft_threshold_is_the_prox(seed: int, t: float) -> None:
     obj = 0.5 * cp.sum_squares(X - C) + t * sum(cp.norm(X[:, j], 2) for j in range(4))
     cp.Problem(cp.Minimize(obj)).solve(solver=cp.CLARABEL)
     got = group_soft_threshold(C, t)
-    np.testing.assert_allclose(got, X.value, atol=1e-5)  # interior-point accuracy
+
+    def F(Z: np.ndarray) -> float:
+        return 0.5 * np.sum((Z - C) ** 2) + t * np.sum(np.linalg.norm(Z, axis=0))
+
+    # the closed form is at least as good as the solver's answer (which is accurate only to ~1e-6
+    # near the kink ||c|| = t), and by 1-strong convexity ||got - X*||^2 <= 2 (F(got) - F(X*))
+    assert F(got) <= F(X.value) + 1e-9
+    np.testing.assert_allclose(got, X.value, atol=1e-3)
     # and the optimality condition 0 in x - c + t d||x|| column by column, exactly
     for j in range(4):
         c, x = C[:, j], got[:, j]
