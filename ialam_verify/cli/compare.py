@@ -9,6 +9,7 @@ from typing import Any
 
 SYNTHETIC = ("synthetic-L2", "synthetic-L3", "synthetic-L4")
 DEFAULT_MNIST_DIR = "../shared/data/mnist"
+_MATCH = {"solver": None, "yes": True, "no": False}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -92,6 +93,13 @@ def add_parser(subparsers: Any) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="an option of ialam_verify.solver.fit, e.g. inner_max_iter=50 (repeatable)",
+    )
+    p.add_argument(
+        "--match-targets",
+        choices=("solver", "yes", "no"),
+        default="solver",
+        help="rescale the shared initial weights to the RMS of Y (default: the solver's "
+        "default of ialam_verify.solver.fit)",
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--json", dest="json_path", default=None, help="write the full result here")
@@ -194,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
             search_samples=args.search_samples,
             ialam_options=opts,
             threads=args.threads,
+            match_targets=_MATCH[args.match_targets],
         ).validate()
         from ..data.mnist import mnist_problem
 
@@ -230,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
             search_samples=args.search_samples,
             ialam_options=opts,
             threads=args.threads,
+            match_targets=_MATCH[args.match_targets],
         ).validate()
         data = synthetic(sizes, n, args.alpha, args.seed)
         ctx = Context(data, settings.alpha, settings.lambda_w)

@@ -35,6 +35,8 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
             "10",
             "--ialam-option",
             "inner_max_iter=2",
+            "--match-targets",
+            "yes",
             "--json",
             str(out),
             "--plots",
