@@ -48,8 +48,8 @@ ADAGRAD_LR_DECAY = 1e-3
 #: The learning rates tried by :func:`search_lr` (half decades around each method's usual range).
 LR_GRIDS: dict[str, tuple[float, ...]] = {
     "SGD": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
-    "Adagrad": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
-    "AdagradDecay": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
+    "Adagrad": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0),
+    "AdagradDecay": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0),
     "Adadelta": (3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0, 30.0),
     "Adam": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
     "Adamax": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
