@@ -227,6 +227,9 @@ def code_version() -> str | None:
     return head + ("+dirty" if dirty else "")
 
 
+CODE_VERSION_AT_IMPORT = code_version()
+
+
 def value_at(history: dict[str, list], axis: str, limit: float, metric: str) -> float | None:
     """The ``metric`` of the last entry whose ``axis`` (``"seconds"`` or ``"epochs"``) is <= ``limit``.
 
@@ -267,7 +270,9 @@ def run_comparison(
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         # wall times depend on what else runs: the load average is kept with the figures
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        # HEAD when this run started, and when this module was imported (the code actually run)
         "code_version": code_version(),
+        "code_version_at_import": CODE_VERSION_AT_IMPORT,
     }
     for name in settings.methods:
         label = f"{name} on {ctx.data.name}"
