@@ -1,6 +1,6 @@
 """The IALAM solver: outer augmented-Lagrangian loop, alternating-minimization inner loop, and the steps."""
 
-from .api import default_beta, fit, initial_point, relu_bias_bound, relu_thetas
+from .api import default_beta, default_rho0, fit, initial_point, relu_bias_bound, relu_thetas
 from .ialam import IALAM, IALAMResult, IALAMState
 from .inner import AlternatingMinimization, AMState, augmented_lagrangian, proximal_term
 from .storage import load_result, save_result, summary
@@ -15,6 +15,7 @@ __all__ = [
     "IALAMState",
     "augmented_lagrangian",
     "default_beta",
+    "default_rho0",
     "fit",
     "group_soft_threshold",
     "initial_point",

@@ -2,7 +2,7 @@ r"""The front door: :func:`fit` trains a network on a data set with IALAM and re
 
 Scaling. The loss of (PP) carries the factor :math:`1/N`, so its gradient per entry is of order
 :math:`1/N`. Every parameter that competes with it is therefore given *per sample*: the defaults below
-are multiplied by :math:`1/N` (``rho0 = RHO0 / N``, ``tau1 = TAU1 / N``, ``beta_l = BETA_SCALE *
+are multiplied by :math:`1/N` (``rho0 = RHO0 / N`` or more, see :func:`default_rho0`, ``tau1 = TAU1 / N``, ``beta_l = BETA_SCALE *
 2 max|Y| / N``), which makes a run independent of ``N`` in the way the loss is. ``docs/algorithm.md``
 records the measurements behind each default.
 """
@@ -42,6 +42,39 @@ def default_beta(Y: np.ndarray, n_layers: int, scale: float = BETA_SCALE) -> tup
 def relu_bias_bound(sizes: Sequence[int], theta_w: float, theta_v: float) -> float:
     r"""The (PP_b) bound :math:`-\bar N(\theta_w + \theta_v)` on every bias entry, :math:`\bar N = \sum_{\ell\ge1} N_\ell`."""
     return -float(sum(sizes[1:])) * (theta_w + theta_v)
+
+
+#: the group-lasso threshold lambda_w / rho0 is kept at most 1/GL_MARGIN of the median column correlation
+GL_MARGIN = 1.0
+
+
+def default_rho0(problem: Problem, point: LiftedPoint) -> float:
+    r"""Default :math:`\rho_0`: ``RHO0 / N``, raised if needed so the group lasso cannot zero the network.
+
+    The (w, b) step zeroes column ``j`` of :math:`W_\ell` when :math:`\|C_{:,j}\| \le \lambda_w/\rho`,
+    :math:`C = T_cP_c^T` (``wb_step``). With a small :math:`\rho_0` that threshold can exceed every
+    column's correlation and the first steps set the whole network to zero (measured on MNIST, N = 1000,
+    with :math:`\rho_0 = 10^{-4}/N` and :math:`10^{-3}/N`: an all-zero network). So
+    :math:`\rho_0 = \max\{\text{RHO0}/N,\ \text{GL\_MARGIN}\,\lambda_w / \min_\ell
+    \operatorname{median}_j \|C^{(\ell)}_{:,j}\|\}`, the median over the nonzero columns at the
+    initial point (targets :math:`T = U_\ell`, multipliers 0).
+    """
+    N = problem.n_samples
+    rho0 = RHO0 / N
+    if problem.lambda_w <= 0:
+        return rho0
+    meds = []
+    prev = [problem.X, *point.V[:-1]]
+    for Ul, Pl in zip(point.U, prev, strict=True):
+        Tc = Ul - Ul.mean(axis=1, keepdims=True)
+        Pc = Pl - Pl.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(Tc @ Pc.T, axis=0)
+        norms = norms[norms > 0]
+        if norms.size:
+            meds.append(float(np.median(norms)))
+    if not meds:
+        return rho0
+    return max(rho0, GL_MARGIN * problem.lambda_w / min(meds))
 
 
 def relu_thetas(Y: np.ndarray, lambda_w: float, lambda_v: float) -> tuple[float, float]:
@@ -187,10 +220,13 @@ def fit(
     problem = Problem.create(data.X, data.Y, sizes, alpha, lambda_w, lambda_v, beta, bound)
     known = {f.name for f in dataclasses.fields(IALAM)} - {"problem", "_inner"}
     options = warn_unknown(options, known)
-    options.setdefault("rho0", RHO0 / N)
     options.setdefault("tau1", TAU1 / N)
-    solver = IALAM(problem, **options)
+    adapt_rho0 = "rho0" not in options
+    options.setdefault("rho0", RHO0 / N)
+    solver = IALAM(problem, **options)  # validates every setting before any work
     point = initial_point(problem, seed, init_scale, match_targets)
+    if adapt_rho0:
+        solver = dataclasses.replace(solver, rho0=default_rho0(problem, point))
 
     progress = _Progress() if verbose else None
 

@@ -132,3 +132,35 @@ def test_prox_gradient_refuses_non_finite_data():
     W0 = np.zeros((1, 3))
     W, info = prox_gradient_bb(G, C, W0, lambda Z, t: Z, lambda Z: 0.0)
     assert not info.converged and np.array_equal(W, W0)
+
+
+def test_default_rho0_keeps_the_group_lasso_threshold_below_the_column_correlations():
+    from ialam_verify.data import Dataset
+    from ialam_verify.solver import default_rho0, fit
+    from ialam_verify.solver.api import RHO0
+
+    d = synthetic((20, 6, 3), 60, alpha=0.1, seed=3)
+    small = Dataset(0.01 * d.X, d.Y)  # faint inputs, as MNIST pixels against one-hot targets
+    prob = Problem.create(small.X, small.Y, (20, 6, 3), 0.1, 1e-2, 0.0, 0.1)
+    pt = initial_point(prob, 0)
+    rho0 = default_rho0(prob, pt)
+    # recompute the medians independently, column by column
+    meds = []
+    prev = [prob.X, *pt.V[:-1]]
+    for U, P in zip(pt.U, prev, strict=True):
+        cols = []
+        for j in range(P.shape[0]):
+            c = sum((U[:, n] - U.mean(axis=1)) * (P[j, n] - P[j].mean()) for n in range(P.shape[1]))
+            if np.linalg.norm(c) > 0:
+                cols.append(np.linalg.norm(c))
+        meds.append(np.median(cols))
+    assert rho0 >= RHO0 / prob.n_samples
+    assert prob.lambda_w / rho0 <= min(meds) * (1 + 1e-9)
+    assert np.isclose(rho0, max(RHO0 / prob.n_samples, prob.lambda_w / min(meds)), rtol=1e-9)
+    # with it, the first (w, b) steps leave the network non-zero; with RHO0/N they zero it
+    keep = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2)
+    wiped = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2, rho0=RHO0 / 60)
+    assert keep.metrics["column_sparse_ratio"] < 1.0
+    assert wiped.metrics["column_sparse_ratio"] == 1.0
+    zero_l = Problem.create(small.X, small.Y, (20, 6, 3), 0.1, 0.0, 0.0, 0.1)
+    assert default_rho0(zero_l, initial_point(zero_l, 0)) == RHO0 / 60
