@@ -177,17 +177,8 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.measure import Context
     from ..experiments.runner import Settings
 
-    if args.data == "mnist":
-        n = 1000 if args.n_samples is None else args.n_samples
-        default_w = "200,100" if n >= 60000 else "100,50"
-        try:
-            widths = tuple(int(x) for x in (args.widths or default_w).split(","))
-        except ValueError as exc:
-            raise ValueError(
-                f"--widths must be comma-separated integers; got {args.widths!r}"
-            ) from exc
-        sizes = (784, *widths, 10)
-        settings = Settings(
+    def make_settings(sizes: tuple[int, ...]) -> Settings:
+        return Settings(
             sizes=sizes,
             alpha=args.alpha,
             lambda_w=args.lambda_w,
@@ -204,6 +195,18 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads,
             match_targets=_MATCH[args.match_targets],
         ).validate()
+
+    if args.data == "mnist":
+        n = 1000 if args.n_samples is None else args.n_samples
+        default_w = "200,100" if n >= 60000 else "100,50"
+        try:
+            widths = tuple(int(x) for x in (args.widths or default_w).split(","))
+        except ValueError as exc:
+            raise ValueError(
+                f"--widths must be comma-separated integers; got {args.widths!r}"
+            ) from exc
+        sizes = (784, *widths, 10)
+        settings = make_settings(sizes)
         from ..data.mnist import mnist_problem
 
         mp = mnist_problem(args.mnist_dir, n, args.seed)
@@ -224,23 +227,7 @@ def run(args: argparse.Namespace) -> int:
             )
         sizes = TALK_SHAPES[args.data.split("-")[1]]
         n = 500 if args.n_samples is None else args.n_samples
-        settings = Settings(
-            sizes=sizes,
-            alpha=args.alpha,
-            lambda_w=args.lambda_w,
-            lambda_v=args.lambda_v,
-            seed=args.seed,
-            methods=tuple(methods),
-            max_seconds=args.max_seconds,
-            max_epochs=args.max_epochs,
-            batch_size=args.batch_size,
-            lr=lrs,
-            search_epochs=args.search_epochs,
-            search_samples=args.search_samples,
-            ialam_options=opts,
-            threads=args.threads,
-            match_targets=_MATCH[args.match_targets],
-        ).validate()
+        settings = make_settings(sizes)
         data = synthetic(sizes, n, args.alpha, args.seed)
         ctx = Context(data, settings.alpha, settings.lambda_w)
     return _run_single(args, ctx, settings)
