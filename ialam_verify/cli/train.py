@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..data import TALK_SHAPES, load_npz, synthetic
     from ..solver import fit, save_result, summary
+    from ..solver.storage import METRIC_KEYS
 
     # validate everything before any work
     if args.output is not None:
@@ -113,12 +114,7 @@ def run(args: argparse.Namespace) -> int:
     out = summary(result)
     if args.json:
         keys = (
-            "train_err",
-            "test_err",
-            "feas_vi",
-            "column_sparse_ratio",
-            "accuracy",
-            "test_accuracy",
+            *METRIC_KEYS,
             "outer_iterations",
             "inner_iterations",
             "seconds",

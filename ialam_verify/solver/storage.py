@@ -23,6 +23,16 @@ from .ialam import IALAMResult
 
 FORMAT_VERSION = 1
 
+#: the talk's metrics, as keys of the summary and of ``IALAMResult.metrics``
+METRIC_KEYS = (
+    "train_err",
+    "test_err",
+    "feas_vi",
+    "column_sparse_ratio",
+    "accuracy",
+    "test_accuracy",
+)
+
 
 def _stem(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
@@ -177,18 +187,7 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
     point = LiftedPoint(blocks["W"], blocks["b"], blocks["V"], blocks["U"])
     problem.check_point(point)
     history = {k[len("history_") :]: arrays[k].tolist() for k in arrays if k.startswith("history_")}
-    metrics = {
-        k: meta.get(k)
-        for k in (
-            "train_err",
-            "test_err",
-            "feas_vi",
-            "column_sparse_ratio",
-            "accuracy",
-            "test_accuracy",
-            "residual",
-        )
-    }
+    metrics = {k: meta.get(k) for k in (*METRIC_KEYS, "residual")}
     return IALAMResult(
         W=[a.copy() for a in point.W],
         b=[a.copy() for a in point.b],

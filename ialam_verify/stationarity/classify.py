@@ -174,6 +174,19 @@ def group_subgradients_fixed(prob: MPCC) -> list[np.ndarray]:
     return out
 
 
+def _fixed_part(prob: MPCC, act: Any) -> np.ndarray:
+    """The part of the stationarity residual that no multiplier moves: grad f, the subgradients of
+    the groups not at zero, and the slopes of the kinks not at zero."""
+    const = prob.grad_f.astype(float).copy()
+    for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
+        np.add.at(const, gr.indices, zf)
+    kfix = np.flatnonzero(~act.kinks_at_zero)
+    if kfix.size:
+        T = prob.kink_matrix()
+        const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
+    return const
+
+
 def stationarity_residual(prob: MPCC, mult: dict[str, Any]) -> np.ndarray:
     r"""The vector :math:`\nabla f + \sum_J E_J z_J + T^T(c\odot s) - J_g^T\lambda - J_h^T\mu - J_G^T\nu - J_H^T w`."""
     r = prob.grad_f.astype(float).copy()
@@ -267,13 +280,8 @@ class _ResidualProgram:
         self.iH = np.flatnonzero(act.H_active)
         self.zg = np.flatnonzero(act.zero_groups)
         self.kz = np.flatnonzero(act.kinks_at_zero)
-        const = prob.grad_f.astype(float).copy()
-        for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
-            np.add.at(const, gr.indices, zf)
-        kfix = np.flatnonzero(~act.kinks_at_zero)
+        const = _fixed_part(prob, act)
         T = prob.kink_matrix()
-        if kfix.size:
-            const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
         self.const = const
         expr = const
         cons = []
@@ -856,13 +864,8 @@ def _decide_milp(
     zg = np.flatnonzero(act.zero_groups)
     kz = np.flatnonzero(act.kinks_at_zero)
     concave = prob.concave_kinks()
-    const = prob.grad_f.astype(float).copy()
-    for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
-        np.add.at(const, gr.indices, zf)
-    kfix = np.flatnonzero(~act.kinks_at_zero)
+    const = _fixed_part(prob, act)
     T = prob.kink_matrix()
-    if kfix.size:
-        const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
 
     def build(ball: str):
         expr = const
@@ -1082,13 +1085,8 @@ def _descent_direction(
 
     n = prob.n
     d = cp.Variable(n)
-    const = prob.grad_f.astype(float).copy()
-    for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
-        np.add.at(const, gr.indices, zf)
-    kfix = np.flatnonzero(~act.kinks_at_zero)
+    const = _fixed_part(prob, act)
     T = prob.kink_matrix()
-    if kfix.size:
-        const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
     obj = const @ d
     for j in np.flatnonzero(act.zero_groups):
         gr = prob.groups[j]
@@ -1231,13 +1229,8 @@ def _b_milp(prob: MPCC, act: Activity, tol: float, margin: float, count: int) ->
     if "HIGHS" not in cp.installed_solvers():
         return NotionResult("inconclusive", "HiGHS (MILP) is not installed", branches=count)
     d = cp.Variable(prob.n)
-    const = prob.grad_f.astype(float).copy()
-    for gr, zf in zip(prob.groups, group_subgradients_fixed(prob), strict=True):
-        np.add.at(const, gr.indices, zf)
+    const = _fixed_part(prob, act)
     T = prob.kink_matrix()
-    kfix = np.flatnonzero(~act.kinks_at_zero)
-    if kfix.size:
-        const += T[kfix].T @ (prob.kink_coef[kfix] * _kink_slopes_fixed(prob)[kfix])
     obj = const @ d
     cons = [cp.abs(d) <= 1]
     for j in np.flatnonzero(act.zero_groups):

@@ -137,6 +137,21 @@ def _groups(problem: Problem, point: LiftedPoint) -> list[tuple[np.ndarray, np.n
     return out
 
 
+def _lifted_data(problem: Problem, point: LiftedPoint):
+    """What (PP) and (P) share at a point: the layout, ``h`` and its Jacobian, ``v``, ``u``, and the
+    selection matrices of ``v`` and ``u`` in the full variable vector."""
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a Problem; got {type(problem).__name__}")
+    problem.check_point(point)
+    lay = Layout.of(problem)
+    m, n = lay.m, lay.n
+    hv, Jh = constraint_jacobian(problem, point)
+    _, _, v, u = point.to_vectors()
+    Iv = sp.csr_matrix((np.ones(m), (np.arange(m), lay.v(0) + np.arange(m))), shape=(m, n))
+    Iu = sp.csr_matrix((np.ones(m), (np.arange(m), lay.u(0) + np.arange(m))), shape=(m, n))
+    return lay, hv, Jh, v, u, Iv, Iu
+
+
 def pp_problem(problem: Problem, point: LiftedPoint) -> MPCC:
     r"""(PP) at ``point`` as an NLP with group and kink terms.
 
@@ -145,16 +160,9 @@ def pp_problem(problem: Problem, point: LiftedPoint) -> MPCC:
     :math:`g = (v - u;\ v - \alpha u) \ge 0` (and :math:`b - b_{\min} \ge 0` for (PP_b));
     :math:`h = u - \Psi(v)w - Ab = 0`.
     """
-    if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be a Problem; got {type(problem).__name__}")
-    problem.check_point(point)
-    lay = Layout.of(problem)
-    m, n = lay.m, lay.n
-    hv, Jh = constraint_jacobian(problem, point)
-    _, _, v, u = point.to_vectors()
+    lay, hv, Jh, v, u, Iv, Iu = _lifted_data(problem, point)
+    n = lay.n
     a = problem.alpha
-    Iv = sp.csr_matrix((np.ones(m), (np.arange(m), lay.v(0) + np.arange(m))), shape=(m, n))
-    Iu = sp.csr_matrix((np.ones(m), (np.arange(m), lay.u(0) + np.arange(m))), shape=(m, n))
     g = [v - u, v - a * u]
     Jg = [Iv - Iu, Iv - a * Iu]
     if problem.relu_bias_bound is not None:
@@ -185,16 +193,8 @@ def pp_problem(problem: Problem, point: LiftedPoint) -> MPCC:
 def p_problem(problem: Problem, point: LiftedPoint) -> MPCC:
     r"""(P) at ``point`` as an MPCC: :math:`f = \bar O` (loss, group lasso, ridge),
     :math:`h = u - \Psi(v)w - Ab`, pairs :math:`G = v - u`, :math:`H = v - \alpha u`."""
-    if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be a Problem; got {type(problem).__name__}")
-    problem.check_point(point)
-    lay = Layout.of(problem)
-    m, n = lay.m, lay.n
-    hv, Jh = constraint_jacobian(problem, point)
-    _, _, v, u = point.to_vectors()
+    lay, hv, Jh, v, u, Iv, Iu = _lifted_data(problem, point)
     a = problem.alpha
-    Iv = sp.csr_matrix((np.ones(m), (np.arange(m), lay.v(0) + np.arange(m))), shape=(m, n))
-    Iu = sp.csr_matrix((np.ones(m), (np.arange(m), lay.u(0) + np.arange(m))), shape=(m, n))
     return MPCC.create(
         _smooth_gradient(problem, point, with_penalty=False),
         h=hv,
