@@ -106,6 +106,8 @@ class Row:
     agrees: bool | None  # None: no claim, or undecided
     detail: str = ""
     source_text: str = ""
+    claimed_data: dict | None = None  # set notions: the claimed set as data (geometry to_json)
+    computed_data: dict | None = None  # set notions: the true set as data
 
     @property
     def erratum(self) -> bool:
@@ -121,6 +123,8 @@ class Row:
             "erratum": self.erratum,
             "detail": self.detail,
             "source_text": self.source_text,
+            "claimed_data": self.claimed_data,
+            "computed_data": self.computed_data,
         }
 
 
@@ -266,18 +270,25 @@ class Case:
                     detail += f"; samples DISAGREE with the symbolic verdict: {confirm}"
                 else:
                     detail += f"; confirmed at {self.analysis.ps.symbol} ∈ {{{', '.join(confirm)}}}"
-            rows.append(Row(self.name, c.notion, claimed_str, shown, ok, detail, c.text))
+            data = {}
+            if c.notion in SET_NOTIONS:
+                data["claimed_data"] = c.claimed.to_json()
+                data["computed_data"] = val.to_json() if val is not None else None
+            rows.append(Row(self.name, c.notion, claimed_str, shown, ok, detail, c.text, **data))
         for n in notions:
             if n in claimed:
                 continue
-            _, shown, cert = self.truth(n)
-            rows.append(Row(self.name, n, "—", shown, None, cert))
+            val, shown, cert = self.truth(n)
+            data = {"computed_data": val.to_json()} if n in SET_NOTIONS and val is not None else {}
+            rows.append(Row(self.name, n, "—", shown, None, cert, **data))
         return rows
 
     def explain(self) -> str:
         return explain_case(self)
 
     def to_json(self) -> dict[str, Any]:
+        """The case, its rows (pretty strings, and sets as data for set notions) and the whole
+        analysis as data (:meth:`Analysis.to_json`)."""
         return {
             "name": self.name,
             "title": self.title,
@@ -288,6 +299,7 @@ class Case:
             "assumptions": self.analysis.ps.describe(),
             "corrects": self.corrects,
             "rows": [r.to_json() for r in self.check()],
+            "analysis": self.analysis.to_json(),
         }
 
 
@@ -316,6 +328,7 @@ class CustomCase:
             "source": self.source,
             "corrects": self.corrects,
             "rows": [r.to_json() for r in self.check()],
+            "analysis": None,
         }
 
 

@@ -152,17 +152,25 @@ class Polytope:
         return all(sympy.sympify(x).is_Rational for v in self.vertices for x in v)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"kind": "polytope", "dimension", "vertices", "segments", "pretty"}``.
+        """``{"kind": "polytope", "ambient_dimension", "vertices", "segments", "pretty"}``.
 
-        ``vertices``: exact coordinates as strings; ``segments``: index pairs ``[i, j]`` of the edges
-        (1-dimensional faces) for rational vertices, ``None`` when the vertices depend on a
-        parameter (the edges may change with it; fix it with ``Analysis.at``).
+        ``ambient_dimension``: the length of a vertex (``None`` for the empty set); ``vertices``:
+        exact coordinates as strings; ``segments``: index pairs ``[i, j]`` of the edges
+        (1-dimensional faces), exact for rational vertices and for at most two vertices, ``None``
+        for three or more vertices that depend on a parameter (the edges may change with it; fix
+        the parameter with ``Analysis.at``).
         """
+        if self.rational:
+            segments = [list(e) for e in polytope_edges(self)]
+        elif len(self.vertices) <= 2:
+            segments = [[0, 1]] if len(self.vertices) == 2 else []
+        else:
+            segments = None
         return {
             "kind": "polytope",
-            "dimension": len(self.vertices[0]) if self.vertices else None,
+            "ambient_dimension": len(self.vertices[0]) if self.vertices else None,
             "vertices": [[str(x) for x in v] for v in self.vertices],
-            "segments": [list(e) for e in polytope_edges(self)] if self.rational else None,
+            "segments": segments,
             "pretty": math_str(self),
         }
 
