@@ -459,8 +459,9 @@ def Union(*pieces: Polytope) -> PolyUnion:  # noqa: N802
 
 # --------------------------------------------------------------------------- set algebra
 def set_pieces(s: Polytope | PolyUnion) -> list[Polytope]:
-    """The nonempty convex pieces of a polytope or a union."""
-    return [s] if isinstance(s, Polytope) else [p for p in s.pieces if not p.empty]
+    """The nonempty convex pieces of a polytope or a union (none for the empty set)."""
+    pieces = [s] if isinstance(s, Polytope) else list(s.pieces)
+    return [p for p in pieces if not p.empty]
 
 
 def _in_union(q, pieces: list[Polytope], ps: ParamSpace) -> bool:
