@@ -261,7 +261,8 @@ def _draw_sets_2d(ax, A: Any, sets: dict, claims: dict, subs: dict, ad: tuple) -
             else:
                 ring = hull + (hull[:1] if len(hull) > 2 else [])
                 xs, ys = [q[0] for q in ring], [q[1] for q in ring]
-                ax.plot(xs, ys, ls="--", color=COLORS["claim"], lw=1.5, label=label)
+                style = "--" if name == "clarke" else ":"
+                ax.plot(xs, ys, ls=style, color=COLORS["claim"], lw=1.8, label=label)
     ax.plot([0], [0], "k*", ms=14, label="0", zorder=5)
     ax.plot([ad[i]], [ad[j]], "x", color="#d62728", ms=10, mew=2, label="AD value", zorder=5)
     var = A.variables
