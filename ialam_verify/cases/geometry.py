@@ -378,6 +378,49 @@ def math_str(x: Any) -> str:
     return text.replace("*", "·")
 
 
+def open_cone_nonempty(
+    ineq: Sequence[Vector], eq: Sequence[Vector], n: int, ps: ParamSpace
+) -> tuple[bool, str]:
+    """Is :math:`\\{d : a^T d > 0\\ (a \\in ineq),\\ b^T d = 0\\ (b \\in eq)\\}` nonempty? Exact.
+
+    Returns ``(True, "d = ...")`` with a verified interior direction, or ``(False, "Farkas ...")``
+    with verified multipliers; with a symbolic parameter, the LP is solved at rational samples and
+    its certificate verified for every value. Raises :class:`Undetermined` otherwise.
+    """
+    samples = ps.samples(3) if ps.symbolic else [None]
+    for a in samples:
+
+        def at(x, a=a):
+            return x.subs(ps.symbol, a) if a is not None else x
+
+        M = [[at(x) for x in r] for r in ineq]
+        E = [[at(x) for x in r] for r in eq]
+        res = feasible(M, [1] * len(M), E, [0] * len(E), n=n)
+        if res.feasible:
+            d = [sympy.Rational(x.numerator, x.denominator) for x in res.point]
+            try:
+                ok = all(ps.sign(dot(r, d)) > 0 for r in ineq) and all(
+                    ps.is_zero(dot(r, d)) for r in eq
+                )
+            except Undetermined:
+                ok = False
+            if ok:
+                return True, f"d = {sympy.sstr(tuple(d))}"
+        else:
+            u = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_u]
+            v = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_v]
+            comb = [
+                normal_form(
+                    sum(u[i] * ineq[i][j] for i in range(len(ineq)))
+                    + sum(v[i] * eq[i][j] for i in range(len(eq)))
+                )
+                for j in range(n)
+            ]
+            if all(ps.is_zero(c) for c in comb) and sum(u) > 0:
+                return False, f"Farkas u = {sympy.sstr(tuple(u))}, v = {sympy.sstr(tuple(v))}"
+    raise Undetermined("cone feasibility could not be certified for every parameter value")
+
+
 def polytope_edges(P: Polytope) -> list[tuple[int, int]]:
     r"""Index pairs ``(i, j)`` such that :math:`[v_i, v_j]` is an edge of :math:`P = \mathrm{co}(V)`.
 
