@@ -113,9 +113,7 @@ class Polytope:
         return not self.vertices
 
     def _vertex_strings(self, printer) -> list[str]:
-        vs = list(self.vertices)
-        if vs and len(vs[0]) == 1 and all(v[0].is_Rational for v in vs):
-            vs = sorted(vs, key=lambda v: v[0])
+        vs = self._sorted_vertices()
         if vs and len(vs[0]) == 1:
             return [printer._print(v[0]) for v in vs]
         return ["(" + ", ".join(printer._print(x) for x in v) + ")" for v in vs]
@@ -133,8 +131,14 @@ class Polytope:
     def __str__(self) -> str:
         return sympy.sstr(self)
 
+    def _sorted_vertices(self) -> list[Vector]:
+        vs = list(self.vertices)
+        if vs and len(vs[0]) == 1 and all(v[0].is_Rational for v in vs):
+            vs = sorted(vs, key=lambda v: v[0])  # an interval reads left to right
+        return vs
+
     def _latex(self, printer) -> str:
-        vs = [printer._print(sympy.Matrix(v).T) for v in self.vertices]
+        vs = [latex_vector(v, printer) for v in self._sorted_vertices()]
         if not vs:
             return r"\emptyset"
         if len(vs) == 1:
@@ -198,8 +202,15 @@ class PolyUnion:
         return sympy.sstr(self)
 
     def _latex(self, printer) -> str:
-        ps = [printer._print(p) for p in self.pieces if not p.empty]
-        return r" \cup ".join(ps) if ps else r"\emptyset"
+        pieces = [p for p in self.pieces if not p.empty]
+        points = [p.vertices[0] for p in pieces if len(p.vertices) == 1]
+        out = [printer._print(p) for p in pieces if len(p.vertices) > 1]
+        if points:  # singletons merged into one finite set, as in the text form
+            merged = Polytope(tuple(points))._sorted_vertices()
+            out.append(
+                r"\left\{" + ", ".join(latex_vector(v, printer) for v in merged) + r"\right\}"
+            )
+        return r" \cup ".join(out) if out else r"\emptyset"
 
     def _repr_latex_(self) -> str:
         return "$" + sympy.latex(self) + "$"
@@ -369,6 +380,14 @@ def polytope_from_inequalities(
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def latex_vector(v: Sequence, printer: Any = None) -> str:
+    """A vector as a mathematician writes it in LaTeX: ``(1, -1)``, or ``3`` in dimension 1."""
+    p = printer._print if printer is not None else sympy.latex
+    if len(v) == 1:
+        return p(sympy.sympify(v[0]))
+    return r"\left(" + ", ".join(p(sympy.sympify(x)) for x in v) + r"\right)"
 
 
 def math_str(x: Any) -> str:
