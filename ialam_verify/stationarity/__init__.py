@@ -6,7 +6,8 @@ General part: :class:`MPCC` (first-order data), :func:`classify`, :func:`check`,
 :func:`p_problem`, :func:`certify`.
 """
 
-from .certificate import Certificate, CheckResult, DualCertificate, NotionResult, check
+from .certificate import Certificate, DualCertificate, NotionResult
+from .check import CheckResult, check, dual_lower_bound
 from .classify import classify
 from .kernel import (
     MPCC_NOTIONS,
@@ -36,6 +37,7 @@ __all__ = [
     "CertifyReport",
     "CheckResult",
     "DualCertificate",
+    "dual_lower_bound",
     "GroupTerm",
     "Multipliers",
     "NotionResult",

@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from .certificate import Certificate, DualCertificate, NotionResult, dual_lower_bound
+from .certificate import Certificate, DualCertificate, NotionResult
+from .check import check, dual_lower_bound  # noqa: F401  (check: `from .classify import check`)
 from .kernel import (
     MPCC_NOTIONS,
     NLP_NOTIONS,
@@ -234,6 +235,8 @@ class _Context:
     ) -> None:
         self.prob, self.tols, self.nonsmooth = prob, tols, nonsmooth
         self.max_branches, self.max_nodes = max_branches, max_nodes
+        # nodes searched for the exact minimum (epsilon) before only the decision is pursued
+        self.exact_nodes = min(200, max_nodes)
         self.scale = tols.scale(prob)
         self.tau = tols.residual_tol(prob)
         self.margin = tols.margin_abs(prob)
@@ -313,6 +316,7 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
     best, best_mult = math.inf, None
     leaves: list[tuple[Branch, np.ndarray | None, float]] = []
     nodes = 0
+    exact = True
     while stack:
         if nodes >= ctx.max_nodes:
             break
@@ -329,6 +333,12 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
             )
         val = sol.value
         if val >= best - margin:
+            leaves.append((br, sol.y, val))
+            continue
+        if nodes > ctx.exact_nodes and val > tau + margin:
+            # past the exactness budget only the decision matters: a node above tau + margin is
+            # closed (its dual certificate will prove it), so epsilon becomes an interval
+            exact = False
             leaves.append((br, sol.y, val))
             continue
         cand = snap(sol.mult, pc, kc)
@@ -359,14 +369,19 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
         stack += [ch for _, _, ch in sorted(children, reverse=True)]
     complete = not stack
     lower = min((v for _, _, v in leaves), default=math.inf)
-    eps = best / ctx.scale if math.isfinite(best) else None
+    eps = best / ctx.scale if (math.isfinite(best) and exact and complete) else None
     common = dict(branches=count, method="branch-and-bound")
+    span = (
+        ""
+        if eps is not None
+        else f"; epsilon in [{lower / ctx.scale:.3g}, {best / ctx.scale:.3g}] (search not exact)"
+    )
     if best_mult is not None and best <= tau:
         viol = max(multiplier_violation(prob, act, best_mult, notion, mode).values())
         if viol <= tau:
-            why = f"witness checked with numpy ({nodes} nodes)"
+            why = f"witness checked with numpy ({nodes} nodes)" + span
             if not complete:
-                why += f"; node limit {ctx.max_nodes} reached, epsilon is an upper bound"
+                why += f"; node limit {ctx.max_nodes} reached"
             return NotionResult(
                 "holds", why, min(lower, best), best, best_mult, epsilon=eps, **common
             )
@@ -407,7 +422,7 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
         return NotionResult(
             "fails",
             f"smallest residual >= {lower:.3g} > tol {tau:.3g} + margin {margin:.1g}: "
-            f"{len(proof)} dual certificate(s) over {count} branch(es), {nodes} nodes",
+            f"{len(proof)} dual certificate(s) over {count} branch(es), {nodes} nodes" + span,
             lower,
             epsilon=eps,
             proof=proof,
@@ -531,4 +546,4 @@ def _b_milp(ctx: _Context, act: Activity, count: int) -> NotionResult:
     )
 
 
-__all__ = ["classify", "region_of", "problem_scale"]
+__all__ = ["Certificate", "NotionResult", "check", "classify", "problem_scale", "region_of"]
