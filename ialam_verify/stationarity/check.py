@@ -35,7 +35,6 @@ from ..verdict import Outcome, Verdict
 from .certificate import Certificate, DualCertificate, NotionResult
 from .kernel import (
     _CONTAINS,
-    PAIR_BRANCHES,
     Activity,
     Branch,
     Multipliers,
@@ -50,6 +49,7 @@ from .kernel import (
     kink_options,
     kink_slopes_fixed,
     multiplier_violation,
+    pair_cells,
     residual_norm,
 )
 from .mpcc import MPCC
@@ -102,7 +102,11 @@ def covers(
     prob: MPCC, act: Activity, notion: str, mode: str, regions: list[DualCertificate]
 ) -> tuple[bool, str]:
     """Whether the union of ``regions`` contains ``notion``'s multiplier set at ``act`` (kink mode
-    ``mode``), and if not, a message naming what is left out."""
+    ``mode``), and if not, a message naming what is left out.
+
+    The set is split, per biactive pair, into the closed sign cells of :func:`~.kernel.pair_cells`
+    (quadrants, half-axes, origin) and, per concave kink at zero, into its two slopes; every
+    combination must lie in one region (a pattern contains a cell when it contains its signs)."""
     concave_lim = prob.concave_kinks() & act.kinks_at_zero & (mode == "limiting")
     fixed = kink_slopes_fixed(prob)
     kz = np.flatnonzero(act.kinks_at_zero)
@@ -135,9 +139,10 @@ def covers(
     cands = [R for R in regions if common_ok(R)]
     choices: list[tuple[str, int, list]] = []
     for i in np.flatnonzero(act.biactive):
-        choices.append(("pair", int(i), PAIR_BRANCHES[notion]))
+        choices.append(("pair", int(i), pair_cells(notion)))
     for k in np.flatnonzero(concave_lim):
         choices.append(("kink", int(k), kopts[int(k)]))
+    memo: dict[tuple, str | None] = {}
 
     def admits(R: DualCertificate, ch: tuple[str, int, list], o: Any) -> bool:
         kind, i, _ = ch
@@ -145,21 +150,33 @@ def covers(
             return o[0] in _CONTAINS[R.nu[i]] and o[1] in _CONTAINS[R.w[i]]
         return R.s_lo[i] <= o[0] and o[1] <= R.s_hi[i]
 
-    def rec(regs: list[DualCertificate], rest: list) -> str | None:
+    def rec(regs: list[int], depth: int) -> str | None:
+        # memo: a region set met again at the same depth (e.g. through the three cells of one
+        # option 'nu = 0, w free') is not searched twice
+        key = (tuple(regs), depth)
+        if key in memo:
+            return memo[key]
+        rest = choices[depth:]
         if not regs:
-            return "no region"
-        if not rest or any(all(admits(R, ch, o) for ch in rest for o in ch[2]) for R in regs):
-            return None
-        ch, tail = rest[0], rest[1:]
-        for o in ch[2]:
-            miss = rec([R for R in regs if admits(R, ch, o)], tail)
-            if miss is not None:
-                return f"{ch[0]} {ch[1]} option {o}: {miss}"
-        return None
+            out: str | None = "no region"
+        elif not rest or any(
+            all(admits(cands[r], ch, o) for ch in rest for o in ch[2]) for r in regs
+        ):
+            out = None
+        else:
+            ch = rest[0]
+            out = None
+            for o in ch[2]:
+                miss = rec([r for r in regs if admits(cands[r], ch, o)], depth + 1)
+                if miss is not None:
+                    out = f"{ch[0]} {ch[1]} cell {o}: {miss}"
+                    break
+        memo[key] = out
+        return out
 
     if not cands:
         return False, "no region contains the non-branching part of the set"
-    miss = rec(cands, choices)
+    miss = rec(list(range(len(cands))), 0)
     return (miss is None), ("" if miss is None else f"not covered: {miss}")
 
 

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from .certificate import Certificate, DualCertificate, NotionResult
-from .check import check, dual_lower_bound  # noqa: F401  (check: `from .classify import check`)
+from .check import check, covers, dual_lower_bound  # noqa: F401  (check: `from .classify import check`)
 from .kernel import (
     MPCC_NOTIONS,
     NLP_NOTIONS,
@@ -154,7 +154,10 @@ def classify(
     act = Activity.at(prob, tols.act_tol)
 
     def run(a: Activity) -> dict[str, NotionResult]:
-        out = {n: _decide(ctx, a, n) for n in notions}
+        out: dict[str, NotionResult] = {}
+        for n in sorted(notions, key=lambda n: _ORDER[n]):
+            out[n] = _implied_failure(ctx, a, n, out) or _decide(ctx, a, n)
+        out = {n: out[n] for n in notions}
         if b_stationarity:
             out["B"] = _b_stationarity(ctx, a, out)
         return out
@@ -214,6 +217,41 @@ def classify(
         notes,
         ctx.scale,
     )
+
+
+# larger sets first: a failure there proves the failure of every notion inside
+_ORDER = {"W": 0, "Clarke": 0, "A": 1, "C": 1, "M": 2, "S": 3, "KKT": 3}
+_SUPERSETS = {
+    "A": ("W",),
+    "C": ("W",),
+    "M": ("A", "C", "W"),
+    "S": ("M", "A", "C", "W"),
+    "KKT": ("Clarke",),
+}
+
+
+def _implied_failure(
+    ctx: _Context, act: Activity, notion: str, done: dict[str, NotionResult]
+) -> NotionResult | None:
+    """``fails`` for ``notion`` when a notion with a larger set failed and its dual certificates
+    cover ``notion``'s set too (:func:`~.check.covers`, re-checked by :func:`~.check.check`)."""
+    for sup in _SUPERSETS.get(notion, ()):
+        res = done.get(sup)
+        if res is None or res.verdict != "fails" or not res.proof:
+            continue
+        mode = kink_mode(notion, ctx.nonsmooth)
+        ok, _ = covers(ctx.prob, act, notion, mode, res.proof)
+        if ok:
+            return NotionResult(
+                "fails",
+                f"implied: {sup} fails and the set of {notion} lies inside it (smallest residual "
+                f">= {res.min_residual:.3g})",
+                res.min_residual,
+                branches=branches(ctx.prob, act, notion, mode)[0],
+                method="implication",
+                proof=res.proof,
+            )
+    return None
 
 
 def _band_thresholds(prob: MPCC, tols: Tolerances) -> list[float]:

@@ -51,6 +51,35 @@ PAIR_BRANCHES: dict[str, list[tuple[str, str]]] = {
     "Clarke": [("+", "+")],
     "B": [("f", "+"), ("+", "f")],
 }
+# the closed sign cells of the (nu, w) plane: four quadrants, four half-axes, the origin
+_CELLS = (
+    ("+", "+"),
+    ("+", "-"),
+    ("-", "+"),
+    ("-", "-"),
+    ("0", "+"),
+    ("0", "-"),
+    ("+", "0"),
+    ("-", "0"),
+    ("0", "0"),
+)
+_CELL_POINT = {"+": 1.0, "-": -1.0, "0": 0.0}
+
+
+def pair_cells(notion: str) -> list[tuple[str, str]]:
+    """The closed sign cells whose union is ``notion``'s set on one biactive pair: a cell belongs
+    when a point of its relative interior (signs +-1, 0) satisfies one of the notion's patterns."""
+    return [
+        c
+        for c in _CELLS
+        if any(
+            pattern_violation(o[0], _CELL_POINT[c[0]]) == 0
+            and pattern_violation(o[1], _CELL_POINT[c[1]]) == 0
+            for o in PAIR_BRANCHES[notion]
+        )
+    ]
+
+
 # what a pattern character contains: region char -> set chars it includes
 _CONTAINS = {"f": set("f+-0"), "+": set("+0"), "-": set("-0"), "0": set("0")}
 
