@@ -537,6 +537,8 @@ def _b_stationarity(ctx: _Context, act: Activity, results: dict[str, NotionResul
         witnesses[0],
         count,
         branch_witnesses=witnesses,
+        # B holds at eps iff every branch reaches eps: the largest branch minimum
+        epsilon=max(worst, 0.0) / ctx.scale,
     )
 
 
