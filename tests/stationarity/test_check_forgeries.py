@@ -202,3 +202,30 @@ def test_the_callers_tolerance_decides():
     strict = check(cert, prob, Tolerances(tol=1e-9))
     assert not strict.accepted
     assert any("residual" in m for m in strict.messages)
+
+
+def test_a_fails_proof_too_weak_for_the_callers_tolerance_is_unproved():
+    """f = x - y: the residual is (1 - nu, -1 - w), so over nu, w >= 0 its inf-norm is at least
+    |1 + w| >= 1, attained at nu = 1, w = 0: S fails with smallest residual 1. At a caller's tol of
+    10 the stored bound no longer exceeds the tolerance: "unproved", not "rejected"."""
+    prob = pair_problem(x - y)
+    cert = classify(prob)
+    bound = check(cert, prob).per_notion["S"]["lower_bound"]
+    assert bound == pytest.approx(1.0, abs=1e-6)
+    rep = check(cert, prob, Tolerances(tol=10.0))
+    assert rep.per_notion["S"]["status"] == "unproved" and not rep.accepted
+
+
+def test_format_1_certificates_are_still_read():
+    """A certificate written before format_version (tol/act_tol at top level, absolute tolerance)
+    is read; its claims are re-proved like any other."""
+    prob = pair_problem(x + y)
+    data = as_dict(classify(prob))
+    for k in ("format_version", "tolerances", "scale"):
+        data.pop(k)
+    for r in data["results"].values():
+        r.pop("proof", None)
+        r.pop("epsilon", None)
+    old = Certificate.from_dict(data)
+    assert old.tolerances.scaled is False and old.verdicts() == classify(prob).verdicts()
+    assert check(old, prob).accepted
