@@ -115,13 +115,46 @@ class NetworkCertificate:
 
 
 # ------------------------------------------------------------------------------- deciding
-def _fails_by_direction(st: Structure, notion: str, wit: dict, tol: float, slopes=None):
+def _least_squares_witness(dec: _Decider) -> dict | None:
+    r"""(P): the witness whose :math:`\xi` at the biactive entries minimizes
+    :math:`\|R^W, R^b\|_2`. Its residual ``r`` satisfies :math:`B^T r = 0`, which is, by the
+    adjoint of the backward pass, :math:`du = 0` at the biactive entries for ``d = -r`` pushed
+    forward: a direction in the cone of W (hence of every (P) notion)."""
+    rp = dec.program()
+    if isinstance(rp, str) or rp.K == 0:
+        return None
+    xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
+    return rp.to_witness(
+        "W",
+        {"xi": xi, "s": None, "Z": [np.zeros(r.size) for _, _, r in rp.zero_groups]}
+        if not rp.zero_groups
+        else {"xi": xi, "s": None, "Z": _zero_group_projection(rp, xi)},
+    )
+
+
+def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
+    out = []
+    E = rp.e0 + rp.B @ xi
+    lam = rp.st.problem.lambda_w
+    for _, _, rows in rp.zero_groups:
+        a = -E[rows]
+        nrm = float(np.linalg.norm(a))
+        out.append(a * min(1.0, lam / nrm) if nrm > 0 else a)
+    return out
+
+
+def _fails_by_direction(
+    st: Structure, notion: str, wit: dict, tol: float, slopes=None, extra: list | None = None
+):
     """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
     the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
     condition is most violated."""
     p, pt = st.problem, st.point
     blocks = residual_blocks(p, pt, st.kind, wit)
     cands = [([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)]
+    for w in extra or []:
+        eb = residual_blocks(p, pt, st.kind, w)
+        cands.append(([-R for R in eb["W"]], [-r for r in eb["b"]], None))
     zW = [np.zeros_like(W) for W in pt.W]
     zb = [np.zeros_like(b) for b in pt.b]
     Xi, G = backward(st)
@@ -162,6 +195,23 @@ class _Decider:
         self.st = Structure.of(problem, point, kind, self.act)
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
+        self._memo: dict = {}
+
+    def relaxation_value(self) -> float:
+        """Optimal value of the restricted program of the largest set (Clarke for (PP), W for (P)):
+        no smaller set has a restricted witness below it."""
+        rp = self.program()
+        if isinstance(rp, str):
+            return np.inf
+        if self.kind == "PP":
+            label, kw = "Clarke LP", {}
+        else:
+            label, kw = "LP", {"pair_patterns": (np.full(rp.K, "f"), np.full(rp.K, "f"))}
+        key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+        if key not in self._memo:
+            self._memo[key] = rp.solve("Clarke" if self.kind == "PP" else "W", **kw)
+        val = self._memo[key][1]
+        return np.inf if val is None else val
 
     def program(self) -> ReducedProgram | str:
         if self._rp is None:
@@ -182,7 +232,10 @@ class _Decider:
         if isinstance(rp, str):
             return best
         for label, kw in runs:
-            status, _, sol = rp.solve(notion, **kw)
+            key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+            if key not in self._memo:
+                self._memo[key] = rp.solve(notion, **kw)
+            status, val, sol = self._memo[key]
             if sol is None:
                 continue
             wit = rp.to_witness(notion, sol)
@@ -205,7 +258,10 @@ class _Decider:
                 epsilon=r0,
             )
         best = (r0, wit0, "backward pass")
-        if st.n_free:
+        relax_ok = st.n_free and (
+            notion in ("Clarke", "W") or self.relaxation_value() <= tol * (1 + 1e-6)
+        )
+        if relax_ok:
             for runs in self._runs(notion):
                 cand = self.try_solutions(notion, runs)
                 if cand[0] < best[0]:
@@ -221,7 +277,12 @@ class _Decider:
                         best[1],
                         epsilon=best[0],
                     )
-        bound, d = _fails_by_direction(st, notion, best[1], tol)
+        extra = []
+        if self.kind == "P" and st.n_free:
+            ls = _least_squares_witness(self)
+            if ls is not None:
+                extra.append(ls)
+        bound, d = _fails_by_direction(st, notion, best[1], tol, extra=extra)
         if proof_from is not None and proof_from.verdict == "fails" and proof_from.lower_bound:
             if proof_from.lower_bound > bound:
                 bound, d = proof_from.lower_bound, proof_from.direction
@@ -242,7 +303,11 @@ class _Decider:
         rp = self.program() if st.n_free else None
         if isinstance(rp, str):
             why += f"; reduced program not built ({rp})"
-        elif st.n_free and notion in ("A", "C", "M", "KKT") and self._n_branches(notion) > self.max_branches:
+        elif (
+            st.n_free
+            and notion in ("A", "C", "M", "KKT")
+            and self._n_branches(notion) > self.max_branches
+        ):
             why += f"; {self._n_branches(notion)} branches > max_branches {self.max_branches}"
         return NetworkNotionResult(
             Verdict.undetermined(why, residual=best[0], epsilon=best[0]),
@@ -270,7 +335,8 @@ class _Decider:
         if self.kind == "PP":
             yield [("Clarke LP", {})]
             if notion == "KKT" and rp.kz_beta.any():
-                _, _, sol = rp.solve("Clarke")
+                self.relaxation_value()
+                sol = self._memo[("", "Clarke LP", repr([]))][2]
                 if sol is not None and sol["s"] is not None:
                     snapped = np.where(np.abs(sol["s"] - al) <= np.abs(sol["s"] - 1), al, 1.0)
                     yield [("LP at the rounded slopes", {"slopes": snapped})]
@@ -309,13 +375,23 @@ class _Decider:
             if bi == 0:
                 v = kkt_or_w.verdict
                 return NetworkNotionResult(
-                    Verdict(v.outcome, "no biactive entry: one branch, B <=> W. " + v.reason,
-                            v.residual, v.epsilon),
-                    "same as W", kkt_or_w.witness, kkt_or_w.direction, None,
-                    kkt_or_w.epsilon, kkt_or_w.lower_bound,
+                    Verdict(
+                        v.outcome,
+                        "no biactive entry: one branch, B <=> W. " + v.reason,
+                        v.residual,
+                        v.epsilon,
+                    ),
+                    "same as W",
+                    kkt_or_w.witness,
+                    kkt_or_w.direction,
+                    None,
+                    kkt_or_w.epsilon,
+                    kkt_or_w.lower_bound,
                 )
             return NetworkNotionResult(
-                Verdict.undetermined(f"{bi} biactive entries: B of (P) is left to method='generic'"),
+                Verdict.undetermined(
+                    f"{bi} biactive entries: B of (P) is left to method='generic'"
+                ),
                 "not decided",
             )
         nk = sum(int((kz & (b > 0)).sum()) for kz, b in zip(self.act.kz, self.p.beta, strict=True))
@@ -328,8 +404,12 @@ class _Decider:
             )
             return NetworkNotionResult(
                 Verdict(v.outcome, why + v.reason, v.residual, v.epsilon),
-                "same as KKT", kkt_or_w.witness, kkt_or_w.direction, None,
-                kkt_or_w.epsilon, kkt_or_w.lower_bound,
+                "same as KKT",
+                kkt_or_w.witness,
+                kkt_or_w.direction,
+                None,
+                kkt_or_w.epsilon,
+                kkt_or_w.lower_bound,
             )
         if 2**nk > self.max_branches or not rp_needed or isinstance(self.program(), str):
             return NetworkNotionResult(
@@ -354,12 +434,18 @@ class _Decider:
                 full = [S.copy() for S in self.st.s_def]
                 for l, (i, n) in enumerate(rp.loc):
                     full[l][i, n] = slopes[l]
-                bound, d = _fails_by_direction(self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full)
+                bound, d = _fails_by_direction(
+                    self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full
+                )
                 if bound > self.tol * (1 + _BOUND_SLACK):
                     return NetworkNotionResult(
-                        Verdict.fails(f"branch {choice}: descent direction, bound {bound:.3g}",
-                                      residual=r),
-                        "direction", direction=d, slopes=full, lower_bound=bound,
+                        Verdict.fails(
+                            f"branch {choice}: descent direction, bound {bound:.3g}", residual=r
+                        ),
+                        "direction",
+                        direction=d,
+                        slopes=full,
+                        lower_bound=bound,
                     )
                 return NetworkNotionResult(
                     Verdict.undetermined(f"branch {choice}: residual {r:.3g}, bound {bound:.3g}"),
@@ -368,9 +454,12 @@ class _Decider:
             wits.append(wit)
             worst = max(worst, r)
         return NetworkNotionResult(
-            Verdict.holds(f"all {len(wits)} slope branches have witnesses", residual=worst,
-                          epsilon=worst),
-            "branch enumeration", wits, epsilon=worst,
+            Verdict.holds(
+                f"all {len(wits)} slope branches have witnesses", residual=worst, epsilon=worst
+            ),
+            "branch enumeration",
+            wits,
+            epsilon=worst,
         )
 
 
@@ -401,8 +490,14 @@ def decide_notions(
                 if res["W"].verdict == "fails":
                     w = res["W"]
                     res[n] = NetworkNotionResult(
-                        Verdict.fails("implied: W fails. " + w.reason, residual=w.verdict.residual, epsilon=w.verdict.epsilon),
-                        "implied", direction=w.direction, epsilon=w.epsilon,
+                        Verdict.fails(
+                            "implied: W fails. " + w.reason,
+                            residual=w.verdict.residual,
+                            epsilon=w.verdict.epsilon,
+                        ),
+                        "implied",
+                        direction=w.direction,
+                        epsilon=w.epsilon,
                         lower_bound=w.lower_bound,
                     )
                 else:
@@ -450,6 +545,14 @@ def decide_notions(
     grads = [np.max(np.abs(Xi), initial=0.0) for Xi in dec.Xi]
     margin = 1e-6 * max(1.0, float(max(grads, default=0.0)))
     return NetworkCertificate(
-        kind, float(tol), float(act_tol), float(band), margin, results, activity, feas,
-        time.perf_counter() - t0, notes,
+        kind,
+        float(tol),
+        float(act_tol),
+        float(band),
+        margin,
+        results,
+        activity,
+        feas,
+        time.perf_counter() - t0,
+        notes,
     )

@@ -227,7 +227,9 @@ def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict
         for l, arr in enumerate(wit[k]):
             shape = point.W[l].shape if k == "Z" else point.U[l].shape
             if np.shape(arr) != shape:
-                raise ValueError(f"witness[{k!r}][{l}] must have shape {shape}; got {np.shape(arr)}")
+                raise ValueError(
+                    f"witness[{k!r}][{l}] must have shape {shape}; got {np.shape(arr)}"
+                )
 
 
 # ------------------------------------------------------------------------- proofs of failure
@@ -257,8 +259,10 @@ def propagate_direction(
         dv = np.where(G & ~H, du, dv)
         dv = np.where(H & ~G, al * du, dv)
         dv = np.where(G & H, np.maximum(du, al * du), dv)
-        if kind == "P" and notion != "S" and np.any(du[G & H] != 0):
-            return None
+        if kind == "P" and notion != "S":
+            # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
+            # v - u and v - alpha u at 0 there: dv = 0, and du = 0 is checked by direction_bound
+            dv = np.where(G & H, 0.0, dv)
         if seed is not None and seed[0] == l:
             dv = dv.copy()
             dv[seed[1], seed[2]] += seed[3]

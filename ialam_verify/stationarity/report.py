@@ -144,7 +144,12 @@ class CertifyReport:
         )
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.header()}**", "", "| notion | verdict | epsilon | why |", "|---|---|---|---|"]
+        lines = [
+            f"**{self.header()}**",
+            "",
+            "| notion | verdict | epsilon | why |",
+            "|---|---|---|---|",
+        ]
         for r in self.rows():
             eps = "" if r["epsilon"] is None else f"{r['epsilon']:.2g}"
             why = r["reason"].replace("|", "\\|")
