@@ -144,20 +144,46 @@ def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarra
 
 
 def _fails_by_direction(
-    st: Structure, notion: str, wit: dict, tol: float, slopes=None, extra: list | None = None
+    st: Structure,
+    notion: str,
+    wit: dict,
+    tol: float,
+    slopes=None,
+    extra: list | None = None,
+    blocks: dict | None = None,
 ):
     """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
     the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
     condition is most violated."""
     p, pt = st.problem, st.point
-    blocks = residual_blocks(p, pt, st.kind, wit)
-    cands = [([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)]
+    if blocks is None:
+        blocks = residual_blocks(p, pt, st.kind, wit)
+    best = (0.0, None)
+
+    def attempt(dW, db, seed):
+        nonlocal best
+        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed)
+        if prop is None:
+            return
+        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
+        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
+        if chk["valid"] and chk["bound"] > best[0]:
+            best = (chk["bound"], d)
+
+    def done() -> bool:
+        return best[0] > tol * (1 + _BOUND_SLACK)
+
+    attempt([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)
     for w in extra or []:
+        if done():
+            return best
         eb = residual_blocks(p, pt, st.kind, w)
-        cands.append(([-R for R in eb["W"]], [-r for r in eb["b"]], None))
+        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
+    if done():
+        return best
     zW = [np.zeros_like(W) for W in pt.W]
     zb = [np.zeros_like(b) for b in pt.b]
-    Xi, G = backward(st)
+    G = backward(st)[1]
     seeds = []
     for l, g in enumerate(G):
         if st.kind == "PP":
@@ -174,16 +200,10 @@ def _fails_by_direction(
                 sign = -np.sign(g[i, n]) if st.cond[l][i, n] == 2 else 1.0
                 seeds.append((v[i, n], (l, int(i), int(n), float(sign))))
     seeds.sort(key=lambda x: -x[0])
-    cands += [(zW, zb, s) for _, s in seeds[:5]]
-    best = (0.0, None)
-    for dW, db, seed in cands:
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed)
-        if prop is None:
-            continue
-        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
-        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
-        if chk["valid"] and chk["bound"] > best[0]:
-            best = (chk["bound"], d)
+    for _, seed in seeds[:5]:
+        attempt(zW, zb, seed)
+        if done():
+            break
     return best
 
 
@@ -196,6 +216,9 @@ class _Decider:
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
         self._memo: dict = {}
+        self._default: dict = {}
+        self._proofs: dict = {}
+        self._blocks: dict = {}
 
     def relaxation_value(self) -> float:
         """Optimal value of the restricted program of the largest set (Clarke for (PP), W for (P)):
@@ -221,8 +244,46 @@ class _Decider:
                 self._rp = str(exc)
         return self._rp
 
+    def blocks(self, wit: dict) -> dict:
+        key = id(wit)
+        if key not in self._blocks:
+            self._blocks[key] = (wit, residual_blocks(self.p, self.pt, self.kind, wit))
+        return self._blocks[key][1]
+
     def check(self, notion: str, wit: dict) -> float:
-        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol)["max"]
+        b = self.blocks(wit)
+        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol, b)["max"]
+
+    def proof(self, notion: str, wit: dict, extra: list | None = None):
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
+        key = (cone, id(wit), len(extra or []))
+        if key not in self._proofs:
+            self._proofs[key] = _fails_by_direction(
+                self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit)
+            )
+        return self._proofs[key]
+
+    def _ls_extra(self) -> list:
+        if self.kind != "P" or not self.st.n_free:
+            return []
+        if "ls" not in self._default:
+            self._default["ls"] = _least_squares_witness(self)
+        ls = self._default["ls"]
+        return [] if ls is None else [ls]
+
+    def _fails(self, bound, d, best) -> NetworkNotionResult:
+        return NetworkNotionResult(
+            Verdict.fails(
+                f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
+                f"{bound:.3g} > tol {self.tol:g}",
+                residual=best[0],
+                epsilon=best[0],
+            ),
+            "direction",
+            direction=d,
+            epsilon=best[0],
+            lower_bound=bound,
+        )
 
     def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
         """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`) until a
@@ -246,10 +307,27 @@ class _Decider:
                 break
         return best
 
+    def default_witness(self, notion: str) -> tuple[dict, float]:
+        """The backward-pass witness and its checked residual; computed once when it does not
+        depend on the notion (no free entry: same multipliers, same membership numbers)."""
+        key = "any" if self.st.n_free == 0 else notion
+        if key not in self._default:
+            wit0 = witness(self.st, notion, self.Xi, self.G)
+            self._default[key] = (wit0, self.check(notion, wit0))
+        return self._default[key]
+
     def decide(self, notion: str, proof_from: NetworkNotionResult | None = None):
         tol, st = self.tol, self.st
-        wit0 = witness(st, notion, self.Xi, self.G)
-        r0 = self.check(notion, wit0)
+        if proof_from is not None and proof_from.verdict == "fails":
+            # a subset of a set with no multiplier of residual <= tol has none either
+            v = proof_from.verdict
+            return NetworkNotionResult(
+                Verdict.fails(f"implied: the larger set fails. {v.reason}", residual=v.residual,
+                              epsilon=v.epsilon),
+                "implied", direction=proof_from.direction, slopes=proof_from.slopes,
+                epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
+            )
+        wit0, r0 = self.default_witness(notion)
         if r0 <= tol:
             return NetworkNotionResult(
                 Verdict.holds("backward-pass witness checked with numpy", residual=r0, epsilon=r0),
@@ -258,6 +336,11 @@ class _Decider:
                 epsilon=r0,
             )
         best = (r0, wit0, "backward pass")
+        # a proof of failure makes any search useless: try it first (for (P) with the
+        # least-squares witness too, which needs the program's matrices but no solver)
+        bound, d = self.proof(notion, wit0, self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best)
         relax_ok = st.n_free and (
             notion in ("Clarke", "W") or self.relaxation_value() <= tol * (1 + 1e-6)
         )
@@ -277,28 +360,9 @@ class _Decider:
                         best[1],
                         epsilon=best[0],
                     )
-        extra = []
-        if self.kind == "P" and st.n_free:
-            ls = _least_squares_witness(self)
-            if ls is not None:
-                extra.append(ls)
-        bound, d = _fails_by_direction(st, notion, best[1], tol, extra=extra)
-        if proof_from is not None and proof_from.verdict == "fails" and proof_from.lower_bound:
-            if proof_from.lower_bound > bound:
-                bound, d = proof_from.lower_bound, proof_from.direction
-        if bound > tol * (1 + _BOUND_SLACK) + 1e-300:
-            return NetworkNotionResult(
-                Verdict.fails(
-                    f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
-                    f"{bound:.3g} > tol {tol:g}",
-                    residual=best[0],
-                    epsilon=best[0],
-                ),
-                "direction",
-                direction=d,
-                epsilon=best[0],
-                lower_bound=bound,
-            )
+        bound, d = self.proof(notion, best[1], self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best)
         why = f"best witness residual {best[0]:.3g} > tol {tol:g}; proved lower bound {bound:.3g}"
         rp = self.program() if st.n_free else None
         if isinstance(rp, str):
@@ -487,21 +551,7 @@ def decide_notions(
         else:
             res["W"] = dec.decide("W")
             for n in P_NOTIONS[1:]:
-                if res["W"].verdict == "fails":
-                    w = res["W"]
-                    res[n] = NetworkNotionResult(
-                        Verdict.fails(
-                            "implied: W fails. " + w.reason,
-                            residual=w.verdict.residual,
-                            epsilon=w.verdict.epsilon,
-                        ),
-                        "implied",
-                        direction=w.direction,
-                        epsilon=w.epsilon,
-                        lower_bound=w.lower_bound,
-                    )
-                else:
-                    res[n] = dec.decide(n)
+                res[n] = dec.decide(n, proof_from=res["W"])
             res["B"] = dec.decide_b(res["W"])
         return dec, res
 

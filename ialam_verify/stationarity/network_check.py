@@ -199,12 +199,15 @@ def check_witness(
     notion: str,
     wit: dict[str, list[np.ndarray]],
     act_tol: float,
+    blocks: dict[str, list[np.ndarray]] | None = None,
 ) -> dict[str, float]:
     """Residual (:math:`\\|\\cdot\\|_\\infty` of all blocks) and membership violations of a witness,
-    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite)."""
+    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite).
+    ``blocks``: the :func:`residual_blocks` of ``wit`` if already computed (saves a pass)."""
     _validate_witness(problem, point, kind, wit)
     act = Activity.at(problem, point, act_tol, kind)
-    blocks = residual_blocks(problem, point, kind, wit)
+    if blocks is None:
+        blocks = residual_blocks(problem, point, kind, wit)
     out = {
         f"residual_{k}": max(float(np.max(np.abs(B), initial=0.0)) for B in v)
         for k, v in blocks.items()
@@ -255,14 +258,17 @@ def propagate_direction(
     for l in range(problem.n_layers):
         du = dW[l] @ prev + point.W[l] @ prev_d + db[l][:, None]
         G, H = act.G[l], act.H[l]
-        dv = np.where(point.U[l] > 0, du, al * du)
-        dv = np.where(G & ~H, du, dv)
-        dv = np.where(H & ~G, al * du, dv)
-        dv = np.where(G & H, np.maximum(du, al * du), dv)
-        if kind == "P" and notion != "S":
-            # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
-            # v - u and v - alpha u at 0 there: dv = 0, and du = 0 is checked by direction_bound
-            dv = np.where(G & H, 0.0, dv)
+        # slope 1 where only v - u is active (or neither, u > 0), alpha where only v - alpha u is
+        slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
+        dv = slope * du
+        bi = G & H
+        if bi.any():
+            if kind == "P" and notion != "S":
+                # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
+                # v - u and v - alpha u at 0 there: dv = 0; du = 0 is checked by direction_bound
+                dv[bi] = 0.0
+            else:
+                dv[bi] = np.maximum(du[bi], al * du[bi])
         if seed is not None and seed[0] == l:
             dv = dv.copy()
             dv[seed[1], seed[2]] += seed[3]
