@@ -47,7 +47,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--beta", type=float, default=None, help="penalty beta (with --data; default: the solver's)"
     )
-    p.add_argument("--tol", type=float, default=1e-6, help="residual/sign tolerance (1e-6)")
+    p.add_argument(
+        "--tol",
+        type=float,
+        default=1e-6,
+        help="residual/sign tolerance, relative to the problem's scale (1e-6)",
+    )
+    p.add_argument(
+        "--absolute", action="store_true", help="--tol is absolute instead of relative to the scale"
+    )
     p.add_argument("--act-tol", type=float, default=1e-6, help="activity tolerance (1e-6)")
     p.add_argument(
         "--band",
@@ -92,7 +100,9 @@ def report_text(d: dict) -> str:
     info, tol = d["info"], d["tolerances"]
     lines = [
         f"sizes {info['sizes']}, N = {info['n_samples']}, method {d['method']}; tol "
-        f"{tol['tol']:g}, act_tol {tol['act_tol']:g}, band x{tol['band']:g}"
+        f"{tol['tol']:g} ({'relative to the scale' if tol['scaled'] else 'absolute'}; scale (PP) "
+        f"{tol['scale_PP']:.3g}, (P) {tol['scale_P']:.3g}), act_tol {tol['act_tol']:g}, band "
+        f"x{tol['band']:g}"
     ]
     for key, title in (("PP", "(PP) at the point"), ("P", "(P) at the feasible lift")):
         c = d[key]
@@ -171,17 +181,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--alpha and --beta describe a network on --data; a saved result has its own")
 
     from ..io import atomic_write_json
-    from ..stationarity import certify, certify_network
+    from ..stationarity import Tolerances, certify, certify_network
 
-    tol_kw = dict(tol=args.tol, act_tol=args.act_tol, band=args.band, max_branches=args.max_branches)
+    tols = Tolerances(tol=args.tol, act_tol=args.act_tol, band=args.band, scaled=not args.absolute)
+    tol_kw = dict(tolerances=tols, max_branches=args.max_branches)
     if args.data is not None:
         network, X, Y = _network_from_files(args)
         rep = certify_network(
             network, X, Y, alpha=args.alpha, lambda_w=args.lambda_w, lambda_v=args.lambda_v,
-            beta=args.beta, method=args.method,
+            beta=args.beta, method=args.method, tolerances=tols,
         )
-        if (args.tol, args.act_tol, args.band, args.max_branches) != (1e-6, 1e-6, 10.0, 64):
-            rep = certify(rep.problem, rep.point, method=args.method, **tol_kw)
     else:
         from ..solver import load_result
 

@@ -28,12 +28,14 @@ import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
+from .kernel import Tolerances
 from .network_check import (
     P_NOTIONS,
     PAIR_BRANCHES,
     Activity,
     check_direction,
     check_witness,
+    network_scale,
     propagate_direction,
     residual_blocks,
 )
@@ -58,6 +60,8 @@ class NetworkNotionResult:
     slopes: list[np.ndarray] | None = None
     epsilon: float | None = None
     lower_bound: float | None = None
+    cone: str = ""  # the cone of ``direction``: "PP", "W" (every (P) notion) or "S"
+    branch_slopes: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def reason(self) -> str:
@@ -78,9 +82,8 @@ class NetworkCertificate:
     at one point; the same reading surface as :class:`.classify.Certificate`."""
 
     kind: str
-    tol: float
-    act_tol: float
-    band: float
+    tolerances: Tolerances
+    scale: float
     margin: float
     results: dict[str, NetworkNotionResult]
     activity: dict[str, Any]
@@ -88,6 +91,23 @@ class NetworkCertificate:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     nonsmooth: str = "limiting"
+
+    @property
+    def tol(self) -> float:
+        return self.tolerances.tol
+
+    @property
+    def act_tol(self) -> float:
+        return self.tolerances.act_tol
+
+    @property
+    def band(self) -> float:
+        return self.tolerances.band
+
+    @property
+    def residual_tol(self) -> float:
+        """The absolute residual tolerance used: ``tol`` times ``scale`` (1 when not scaled)."""
+        return self.tolerances.tol * (self.scale if self.tolerances.scaled else 1.0)
 
     @property
     def strongest(self) -> list[str]:
@@ -115,6 +135,10 @@ class NetworkCertificate:
 
 
 # ------------------------------------------------------------------------------- deciding
+def _flat(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(b, order="F") for b in blocks])
+
+
 def _least_squares_witness(dec: _Decider) -> dict | None:
     r"""(P): the witness whose :math:`\xi` at the biactive entries minimizes
     :math:`\|R^W, R^b\|_2`. Its residual ``r`` satisfies :math:`B^T r = 0`, which is, by the
@@ -271,7 +295,8 @@ class _Decider:
         ls = self._default["ls"]
         return [] if ls is None else [ls]
 
-    def _fails(self, bound, d, best) -> NetworkNotionResult:
+    def _fails(self, bound, d, best, notion) -> NetworkNotionResult:
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
         return NetworkNotionResult(
             Verdict.fails(
                 f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
@@ -283,6 +308,7 @@ class _Decider:
             direction=d,
             epsilon=best[0],
             lower_bound=bound,
+            cone=cone,
         )
 
     def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
@@ -326,6 +352,7 @@ class _Decider:
                               epsilon=v.epsilon),
                 "implied", direction=proof_from.direction, slopes=proof_from.slopes,
                 epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
+                cone=proof_from.cone,
             )
         wit0, r0 = self.default_witness(notion)
         if r0 <= tol:
@@ -340,7 +367,7 @@ class _Decider:
         # least-squares witness too, which needs the program's matrices but no solver)
         bound, d = self.proof(notion, wit0, self._ls_extra())
         if bound > tol * (1 + _BOUND_SLACK):
-            return self._fails(bound, d, best)
+            return self._fails(bound, d, best, notion)
         relax_ok = st.n_free and (
             notion in ("Clarke", "W") or self.relaxation_value() <= tol * (1 + 1e-6)
         )
@@ -362,7 +389,7 @@ class _Decider:
                     )
         bound, d = self.proof(notion, best[1], self._ls_extra())
         if bound > tol * (1 + _BOUND_SLACK):
-            return self._fails(bound, d, best)
+            return self._fails(bound, d, best, notion)
         why = f"best witness residual {best[0]:.3g} > tol {tol:g}; proved lower bound {bound:.3g}"
         rp = self.program() if st.n_free else None
         if isinstance(rp, str):
@@ -486,7 +513,7 @@ class _Decider:
         assert isinstance(rp, ReducedProgram)
         al = self.p.alpha
         kb = np.flatnonzero(rp.kz_beta)
-        wits, worst = [], 0.0
+        wits, worst, branch_slopes = [], 0.0, []
         for choice in itertools.product((al, 1.0), repeat=nk):
             s = rp.s_fixed.copy()
             s[kb] = choice
@@ -516,6 +543,15 @@ class _Decider:
                     "branch enumeration",
                 )
             wits.append(wit)
+            full_s = [S.copy() for S in self.st.s_def]
+            lo_s = []
+            for l, (i, n) in enumerate(rp.loc):
+                full_s[l][i, n] = rp.split(s)[l]
+            for l, S in enumerate(full_s):
+                # kinks at zero with beta = 0 are convex (not branched): their interval
+                lo_s.append(np.where(self.act.kz[l] & (self.p.beta[l] == 0), self.p.alpha, S))
+                full_s[l] = np.where(self.act.kz[l] & (self.p.beta[l] == 0), 1.0, S)
+            branch_slopes.append((_flat(lo_s), _flat(full_s)))
             worst = max(worst, r)
         return NetworkNotionResult(
             Verdict.holds(
@@ -524,6 +560,7 @@ class _Decider:
             "branch enumeration",
             wits,
             epsilon=worst,
+            branch_slopes=branch_slopes,
         )
 
 
@@ -532,14 +569,20 @@ def decide_notions(
     point: LiftedPoint,
     kind: str,
     *,
-    tol: float,
-    act_tol: float,
-    band: float = 10.0,
+    tolerances: Tolerances | None = None,
     max_branches: int = 64,
 ) -> NetworkCertificate:
     """Decide every notion of ``kind`` ("PP" at ``point`` as given, "P" at ``point`` which must be
-    the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`."""
+    the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`.
+    The residual tolerance is ``tolerances.tol`` times :func:`.network_check.network_scale` (the
+    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``."""
     t0 = time.perf_counter()
+    tols = tolerances if tolerances is not None else Tolerances()
+    if kind not in ("PP", "P"):
+        raise ValueError(f"kind must be 'PP' or 'P'; got {kind!r}")
+    scale = network_scale(problem, point, kind)
+    tol = tols.tol * (scale if tols.scaled else 1.0)
+    act_tol, band = tols.act_tol, tols.band
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
         dec = _Decider(problem, point, kind, tol, a, max_branches)
@@ -592,17 +635,7 @@ def decide_notions(
             f"the point violates the constraints by {max(feas.values()):.3g} > act_tol; the "
             "notions are evaluated at it as given"
         )
-    grads = [np.max(np.abs(Xi), initial=0.0) for Xi in dec.Xi]
-    margin = 1e-6 * max(1.0, float(max(grads, default=0.0)))
     return NetworkCertificate(
-        kind,
-        float(tol),
-        float(act_tol),
-        float(band),
-        margin,
-        results,
-        activity,
-        feas,
-        time.perf_counter() - t0,
-        notes,
+        kind, tols, scale, tols.margin * scale, results, activity, feas,
+        time.perf_counter() - t0, notes,
     )

@@ -120,6 +120,20 @@ def group_terms(problem: Problem, point: LiftedPoint, act: Activity) -> list[np.
     return out
 
 
+def network_scale(problem: Problem, point: LiftedPoint, kind: str) -> float:
+    r""":func:`~.kernel.problem_scale` of :func:`~.lifted.pp_problem` (``kind="PP"``) or
+    :func:`~.lifted.p_problem` (``"P"``) without building them: the largest entry of the smooth
+    gradient (only its ``v`` block is nonzero), of the group weights (each ``w`` coordinate is in one
+    group: :math:`\lambda_w`) and of the kink terms (each ``u`` has one, :math:`|{-\beta_\ell}|\cdot 1`),
+    floored at 1."""
+    s = max(1.0, max(float(np.max(np.abs(G), initial=0.0)) for G in loss_and_ridge_gradient(problem, point, kind)))
+    if problem.lambda_w > 0:
+        s = max(s, problem.lambda_w)
+    if kind == "PP":
+        s = max(s, max(problem.beta))
+    return s
+
+
 def residual_blocks(
     problem: Problem, point: LiftedPoint, kind: str, wit: dict[str, list[np.ndarray]]
 ) -> dict[str, list[np.ndarray]]:

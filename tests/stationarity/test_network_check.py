@@ -136,7 +136,10 @@ def test_direction_bound_is_below_the_generic_minimum():
         dU, dV = propagate_direction(prob, pt, "PP", "Clarke", act, dW, db)
         chk = check_direction(prob, pt, "PP", "Clarke", {"W": dW, "b": db, "U": dU, "V": dV}, 1e-6)
         assert chk["valid"]
-        gen = classify(pp_problem(prob, pt), notions=("Clarke",), b_stationarity=False)
+        from ialam_verify.stationarity import Tolerances
+
+        gen = classify(pp_problem(prob, pt), tolerances=Tolerances(scaled=False),
+                       notions=("Clarke",), b_stationarity=False)
         assert gen.results["Clarke"].min_residual >= chk["bound"] * (1 - 1e-6) - 1e-9
         # a forged direction (not in ker J_h) is rejected
         bad = {"W": dW, "b": db, "U": [u + 1.0 for u in dU], "V": dV}
