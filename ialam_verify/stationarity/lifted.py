@@ -334,7 +334,7 @@ def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoi
                 bw.append(m)
             wit = None
         elif name == "B" and str(r.verdict) == "holds":
-            method = "implication"
+            method = "implication"  # B from the KKT (S) witness: no concave kink at zero
         gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
         proof, dd = None, None
         if r.direction is not None and str(r.verdict) == "fails":
@@ -550,7 +550,9 @@ def check_report(rep: CertifyReport, tolerances: Tolerances | None = None) -> di
                 per[key] = {"accepted": ck.per_notion[name]["status"] == "proved", "by": "generic"}
             elif str(r.verdict) == "holds":
                 wits = r.witness if isinstance(r.witness, list) else [r.witness]
-                notion = ("KKT" if kind == "PP" else "W") if name == "B" else name
+                notion = name
+                if name == "B":
+                    notion = "KKT" if kind == "PP" else ("S" if r.method == "implication" else "W")
                 worst = 0.0
                 for w in wits:
                     worst = np.inf if w is None else max(

@@ -461,11 +461,30 @@ class _Decider:
                 runs.append(("branch enumeration", {"pair_patterns": (nu, w)}))
             yield runs
 
-    def decide_b(self, kkt_or_w: NetworkNotionResult) -> NetworkNotionResult:
-        """B of (PP) (of (P) when ``kind == "P"``)."""
+    def decide_b(
+        self, kkt_or_w: NetworkNotionResult, s_res: NetworkNotionResult | None = None
+    ) -> NetworkNotionResult:
+        """B of (PP) (of (P) when ``kind == "P"``; ``s_res`` is then the S result)."""
         rp_needed = self.st.n_free > 0
         if self.kind == "P":
             bi = sum(int((g & h).sum()) for g, h in zip(self.act.G, self.act.H, strict=True))
+            w = kkt_or_w
+            if bi and w.verdict == "fails" and w.cone == "W" and w.direction is not None:
+                # every B branch lies in W's set; the W direction keeps G = H = 0 at the biactive
+                # entries, so it is also a descent direction on the linearized MPCC cone
+                v = w.verdict
+                return NetworkNotionResult(
+                    Verdict.fails("W fails, and each B branch lies in W's set. " + v.reason,
+                                  residual=v.residual, epsilon=v.epsilon),
+                    "implied", None, w.direction, None, w.epsilon, w.lower_bound, cone="W",
+                )
+            if bi and s_res is not None and s_res.verdict == "holds":
+                v = s_res.verdict
+                return NetworkNotionResult(
+                    Verdict.holds("S holds and S => B (no kink in (P)). " + v.reason,
+                                  residual=v.residual, epsilon=v.epsilon),
+                    "implication", s_res.witness, None, None, s_res.epsilon,
+                )
             if bi == 0:
                 v = kkt_or_w.verdict
                 return NetworkNotionResult(
@@ -579,7 +598,9 @@ def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: fl
             wit = res.witness
             if wit is None or isinstance(wit, list):
                 return False
-            notion = ("KKT" if dec.kind == "PP" else "W") if name == "B" else name
+            notion = name
+            if name == "B":
+                notion = "KKT" if dec.kind == "PP" else ("S" if res.method == "implication" else "W")
             key = id(wit) * 16 + hash(notion) % 16
             if key not in seen:
                 chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit))
@@ -630,7 +651,7 @@ def decide_notions(
             res["W"] = dec.decide("W")
             for n in P_NOTIONS[1:]:
                 res[n] = dec.decide(n, proof_from=res["W"])
-            res["B"] = dec.decide_b(res["W"])
+            res["B"] = dec.decide_b(res["W"], res["S"])
         return dec, res
 
     dec, results = run(act_tol)
