@@ -27,6 +27,7 @@ from .lifted import (
     pp_residual_blocks,
 )
 from .mpcc import MPCC, GroupTerm
+from .network_input import certify_network
 
 __all__ = [
     "MPCC",
@@ -43,6 +44,7 @@ __all__ = [
     "NotionResult",
     "Tolerances",
     "certify",
+    "certify_network",
     "check",
     "classify",
     "constraint_jacobian",
