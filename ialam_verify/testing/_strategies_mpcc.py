@@ -141,15 +141,13 @@ class MPCCExample:
         )
 
 
-@st.composite
 def mpcc_instances(
-    draw: Any,
     klass: Any = None,
     *,
     unique: Any = None,
     max_pairs: int = 3,
     max_extra_dims: int = 2,
-) -> MPCCExample:
+) -> Any:
     """MPCC instances of a known class by construction (see the module docstring).
 
     Parameters
@@ -163,9 +161,24 @@ def mpcc_instances(
     max_extra_dims : int
         Variables beyond the number of active rows.
     """
+    if isinstance(klass, str) and klass not in CLASSES:
+        raise ValueError(f"klass must be one of {CLASSES}; got {klass!r}")
+    if isinstance(klass, str) and max_pairs < max(len(_BREAKERS[klass]), 1):
+        raise ValueError(f"class {klass!r} needs max_pairs >= {max(len(_BREAKERS[klass]), 1)}")
+    if max_pairs < 1 or max_extra_dims < 0:
+        raise ValueError(
+            f"need max_pairs >= 1, max_extra_dims >= 0; got {max_pairs}, {max_extra_dims}"
+        )
+    return _mpcc_instances(klass, unique, max_pairs, max_extra_dims)
+
+
+@st.composite
+def _mpcc_instances(
+    draw: Any, klass: Any, unique: Any, max_pairs: int, max_extra_dims: int
+) -> MPCCExample:
     klass = draw(klass) if isinstance(klass, st.SearchStrategy) else klass
     if klass is None:
-        klass = draw(st.sampled_from(CLASSES))
+        klass = draw(st.sampled_from([c for c in CLASSES if len(_BREAKERS[c]) <= max_pairs]))
     if klass not in CLASSES:
         raise ValueError(f"klass must be one of {CLASSES}; got {klass!r}")
     unique = draw(unique) if isinstance(unique, st.SearchStrategy) else unique

@@ -66,18 +66,17 @@ def alphas(exact: bool = True) -> Any:
     return st.floats(0.01, 0.99, allow_nan=False)
 
 
-@st.composite
 def layer_sizes(
-    draw: Any, min_layers: int = 1, max_layers: int = 3, min_width: int = 1, max_width: int = 4
-) -> tuple[int, ...]:
+    min_layers: int = 1, max_layers: int = 3, min_width: int = 1, max_width: int = 4
+) -> Any:
     """``(N_0, N_1, ..., N_L)`` with ``min_layers <= L <= max_layers`` and widths in
     ``[min_width, max_width]``."""
     if not 1 <= min_layers <= max_layers:
         raise ValueError(f"need 1 <= min_layers <= max_layers; got {min_layers}, {max_layers}")
     if not 1 <= min_width <= max_width:
         raise ValueError(f"need 1 <= min_width <= max_width; got {min_width}, {max_width}")
-    L = draw(st.integers(min_layers, max_layers))
-    return tuple(draw(st.integers(min_width, max_width)) for _ in range(L + 1))
+    width = st.integers(min_width, max_width)
+    return st.integers(min_layers, max_layers).flatmap(lambda L: st.tuples(*([width] * (L + 1))))
 
 
 @st.composite
@@ -252,16 +251,14 @@ def problems(
     return net.problem(lw, lv, be), net
 
 
-@st.composite
 def lifted_points(
-    draw: Any,
     problem: Problem,
     *,
     feasible: Any = True,
     violation: Any = None,
     zero_columns: bool = True,
     kinks: bool = True,
-) -> LiftedPoint:
+) -> Any:
     """Points ``(W, b, V, U)`` of the lifted problems of ``problem``.
 
     ``feasible=True``: the feasible lift of drawn weights (for (P): ``h = 0`` and ``V = sigma(U)``;
@@ -275,10 +272,32 @@ def lifted_points(
     - ``"inequality"``: one entry of ``V`` lowered below :math:`\\sigma(U)`: violates
       :math:`V \\ge U` or :math:`V \\ge \\alpha U`.
 
-    ``feasible`` may be a strategy (``st.booleans()``).
+    The layers above the changed one follow it exactly. ``feasible`` and ``violation`` may be
+    strategies (``st.booleans()``).
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be an ialam_verify Problem; got {type(problem).__name__}")
+    if isinstance(violation, str) and violation not in VIOLATIONS:
+        raise ValueError(f"violation must be one of {VIOLATIONS}; got {violation!r}")
+    return _lifted_points(
+        problem,
+        feasible=feasible,
+        violation=violation,
+        zero_columns=zero_columns,
+        kinks=kinks,
+    )
+
+
+@st.composite
+def _lifted_points(
+    draw: Any,
+    problem: Problem,
+    *,
+    feasible: Any = True,
+    violation: Any = None,
+    zero_columns: bool = True,
+    kinks: bool = True,
+) -> LiftedPoint:
     W, b = _draw_weights(
         draw, problem.sizes, problem.X, max(problem.alpha, 0.0), zero_columns, kinks
     )

@@ -115,6 +115,12 @@ def _network_lists(network: Any) -> tuple[list[np.ndarray], list[np.ndarray], fl
     )
 
 
+def _is_network(obj: Any) -> bool:
+    if isinstance(obj, tuple | list) and len(obj) == 2:
+        return all(isinstance(part, list | tuple) for part in obj)
+    return type(obj).__name__ == "Sequential" and hasattr(obj, "parameters")
+
+
 def _certify(
     target: Any,
     point: Any,
@@ -142,6 +148,12 @@ def _certify(
     if point is None and hasattr(target, "problem") and hasattr(target, "point"):
         return _call(_st.certify, target, tol=tol, tolerances=tolerances), None
     # a network and its data
+    if not _is_network(target):
+        raise ValueError(
+            "problem_or_network must be an MPCC, a Problem (with a LiftedPoint), a result with "
+            ".problem and .point, or a network: (weights, biases) lists of arrays or a torch "
+            f"nn.Sequential; got {type(target).__name__}"
+        )
     if not (isinstance(point, tuple | list) and len(point) == 2):
         raise ValueError("for a network, point must be the data (X, Y), samples as columns")
     X, Y = (np.asarray(a, float) for a in point)
