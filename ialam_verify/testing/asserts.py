@@ -34,6 +34,7 @@ import numpy as np
 from .. import stationarity as _st
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
+from ._diagnose import worst_equation
 from .failures import save_certificate
 
 PP_NOTIONS = ("KKT", "Clarke", "B")
@@ -210,7 +211,7 @@ def _mpcc_of(cert: Any, notion: str, mpcc: Any) -> Any:
     return _st.p_problem(problem, problem.lift(point.W, point.b))
 
 
-def _worst_condition(sub: Any, res: Any, name: str, prob: Any) -> str:
+def _worst_condition(sub: Any, res: Any, name: str, prob: Any, lifted_problem: Any) -> str:
     """The largest violated condition: for a notion that fails while its relaxation holds, the
     relaxation's witness's largest violated membership rule of ``notion``."""
     from ..stationarity.classify import Activity, multiplier_violation
@@ -230,9 +231,11 @@ def _worst_condition(sub: Any, res: Any, name: str, prob: Any) -> str:
             f"{rule} = {size:.3g} for the {relax} witness (the residual is fine; "
             f"{name}'s membership rule '{rule}' is what it breaks)"
         )
+    if prob is not None:
+        return "stationarity, worst at " + worst_equation(prob, sub.act_tol, lifted_problem)
     if res.min_residual is not None:
         return (
-            f"stationarity equation: no multiplier of {name} brings ||grad L||_inf below "
+            f"stationarity: no multiplier of {name} brings ||grad L||_inf below "
             f"{res.min_residual:.3g}"
         )
     return "not available from this certificate"
@@ -262,7 +265,13 @@ def _notion_view(cert: Any, notion: str, mpcc: Any = None) -> NotionView:
         names = [n for n in sub.results if n != name]
     others = {n: str(_as_verdict(_results(cert, n)[1])) for n in names}
     return NotionView(
-        notion, verdict, residual, eps, _worst_condition(sub, res, name, prob), others, recheck
+        notion,
+        verdict,
+        residual,
+        eps,
+        _worst_condition(sub, res, name, prob, getattr(cert, "problem", None)),
+        others,
+        recheck,
     )
 
 

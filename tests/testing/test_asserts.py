@@ -18,7 +18,8 @@ from ialam_verify.testing import (
     save_certificate,
     verdicts_of,
 )
-from ialam_verify.testing.strategies import mpcc_instances
+from ialam_verify.testing._diagnose import lifted_variable_name
+from ialam_verify.testing.strategies import mpcc_instances, problems
 from ialam_verify.verdict import Verdict
 
 N_EXAMPLES = 200
@@ -163,3 +164,36 @@ def test_bad_input_is_named(args, kw, match):
         args = planted_non_stationary()
     with pytest.raises(ValueError, match=match):
         assert_stationary(*args, **kw)
+
+
+@settings(max_examples=50)
+@given(problems())
+def test_lifted_variable_names_match_the_vector_layout(pn):
+    """Independent of the Layout offsets: encode every entry of a point by its own name, flatten
+    with LiftedPoint.to_vectors, and read each index's name back."""
+    problem, _ = pn
+    point = problem.lift([np.zeros_like(W) for W in pn[1].weights], list(pn[1].biases))
+    names = {}
+    for key in ("W", "b", "V", "U"):
+        for l, A in enumerate(getattr(point, key)):
+            for idx in np.ndindex(A.shape):
+                code = float(len(names) + 1)
+                A[idx] = code
+                names[code] = (
+                    f"{key}[{l}][{idx[0]}]" if key == "b" else f"{key}[{l}][{idx[0]}, {idx[1]}]"
+                )
+    x = np.concatenate(point.to_vectors())
+    for i, code in enumerate(x):
+        assert lifted_variable_name(problem, i) == names[code]
+
+
+def test_worst_equation_points_at_the_planted_bias():
+    """One neuron, no kink: the only unsatisfiable equations are those of b and of the samples'
+    outputs; the diagnostic names one of them."""
+    net, data = planted_non_stationary()
+    with pytest.raises(AssertionError) as info:
+        assert_stationary(net, data, alpha=0.25, beta=1.0)
+    assert re.search(
+        r"worst at the equation of (b\[0\]\[0\]|[UV]\[0\]\[0, [01]\]|W\[0\]\[0, 0\])",
+        str(info.value),
+    )
