@@ -388,7 +388,7 @@ def certify(
         )
         c = classify(fixed, notions=("KKT",), b_stationarity=False, **kw)
         r = c.results["KKT"]
-        at_xi = {"verdict": r.verdict, "min_residual": r.min_residual, "reason": r.reason}
+        at_xi = {"verdict": str(r.verdict), "min_residual": r.min_residual, "reason": r.reason}
     info = {
         "sizes": list(problem.sizes),
         "n_samples": problem.n_samples,
