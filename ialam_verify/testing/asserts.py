@@ -54,6 +54,7 @@ class NotionView:
     worst: str
     others: dict[str, str]
     recheck: str  # "" when the witness re-check passed (or there is nothing to re-check)
+    tolerance: str = ""  # how tol and epsilon are measured (absolute, or relative to a scale)
 
 
 def _as_verdict(res: Any) -> Verdict:
@@ -214,7 +215,7 @@ def _mpcc_of(cert: Any, notion: str, mpcc: Any) -> Any:
 def _worst_condition(sub: Any, res: Any, name: str, prob: Any, lifted_problem: Any) -> str:
     """The largest violated condition: for a notion that fails while its relaxation holds, the
     relaxation's witness's largest violated membership rule of ``notion``."""
-    from ..stationarity.classify import Activity, multiplier_violation
+    from ..stationarity.kernel import Activity, multiplier_violation
 
     verdict = _as_verdict(res)
     if verdict.outcome.value == "holds":
@@ -252,18 +253,28 @@ def _notion_view(cert: Any, notion: str, mpcc: Any = None) -> NotionView:
     if prob is not None and verdict.outcome.value == "holds":
         rep = _st.check(sub, prob)
         if not rep["accepted"]:
-            recheck = f"the witness did not pass check(): {rep.get('per_notion', {}).get(name)}"
+            detail = rep["per_notion"].get(name) if isinstance(rep["per_notion"], dict) else None
+            msgs = "; ".join(getattr(rep, "messages", None) or [])
+            recheck = f"the witness did not pass check(): {detail}" + (f" ({msgs})" if msgs else "")
     residual = verdict.residual
     eps = verdict.epsilon
     if eps is None:
         eps = getattr(res, "epsilon", None)
     if eps is None and res.min_residual is not None and math.isfinite(res.min_residual):
-        eps = float(res.min_residual)
+        # older certificates carry no epsilon: the smallest residual, on the scale of tol
+        scaled = getattr(getattr(sub, "tolerances", None), "scaled", False)
+        eps = float(res.min_residual) / (float(getattr(sub, "scale", 1.0)) if scaled else 1.0)
     if hasattr(cert, "pp") and hasattr(cert, "p"):
         names = [n for n in PP_NOTIONS + P_NOTIONS if n != notion]
     else:
         names = [n for n in sub.results if n != name]
     others = {n: str(_as_verdict(_results(cert, n)[1])) for n in names}
+    tols = getattr(sub, "tolerances", None)
+    scale = float(getattr(sub, "scale", 1.0))
+    if tols is not None and getattr(tols, "scaled", False):
+        tolerance = f"tol = {tols.tol:.3g} relative to the problem scale {scale:.3g}"
+    else:
+        tolerance = f"tol = {sub.tol:.3g} absolute"
     return NotionView(
         notion,
         verdict,
@@ -272,6 +283,7 @@ def _notion_view(cert: Any, notion: str, mpcc: Any = None) -> NotionView:
         _worst_condition(sub, res, name, prob, getattr(cert, "problem", None)),
         others,
         recheck,
+        tolerance,
     )
 
 
@@ -288,8 +300,9 @@ def _message(
         f"Stationarity assertion failed: expected {view.notion} to {expected}.",
         f" notion:   {view.notion}",
         f" verdict:  {v.outcome.value} -- {v.reason or '(no reason given)'}",
-        f" residual: {_fmt(view.residual)}  (||grad L||_inf at the best multiplier; tol = {_fmt(tol) if tol is not None else 'default'})",
-        f" epsilon:  {view.notion} could hold only for tol >= {_fmt(view.epsilon)}",
+        f" residual: {_fmt(view.residual)}  (absolute ||grad L||_inf at the best multiplier found)",
+        f" epsilon:  {_fmt(view.epsilon)}  ({view.notion} holds for tol >= epsilon, as far as the "
+        f"search established; {view.tolerance})",
         f" worst violated condition: {view.worst}",
     ]
     if view.recheck:

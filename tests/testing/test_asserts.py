@@ -76,7 +76,11 @@ def test_planted_non_stationary_network_message():
     assert re.search(r"notion: +KKT", msg)
     assert re.search(r"verdict: +fails -- ", msg)
     assert f"residual: {res.min_residual:.3g}" in msg
-    assert f"tol >= {res.min_residual:.3g}" in msg
+    assert (
+        res.epsilon is not None
+        and f"epsilon:  {res.epsilon:.3g}  (KKT holds for tol >= epsilon" in msg
+    )
+    assert f"relative to the problem scale {rep.pp.scale:.3g}" in msg
     assert "worst violated condition:" in msg
     assert "other notions: Clarke fails" in msg
     # and the same point passes the opposite assertion

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import find, given, settings
 
 from ialam_verify.stationarity import check, classify, stationarity_residual
-from ialam_verify.stationarity.classify import Activity, multiplier_violation
+from ialam_verify.stationarity.kernel import Activity, multiplier_violation
 from ialam_verify.testing.oracles import brute_min_residual
 from ialam_verify.testing.strategies import CLASSES, mpcc_instances, pair_notions
 
