@@ -160,15 +160,18 @@ def _certify(
         raise ValueError("for a network, point must be the data (X, Y), samples as columns")
     X, Y = (np.asarray(a, float) for a in point)
     opts = dict(network_options)
+    if opts.get("alpha") is None:  # a torch model carries its slope
+        opts["alpha"] = _network_lists(target)[2]
+        if opts["alpha"] is None:
+            raise ValueError("alpha is required for a (weights, biases) network")
+    opts.setdefault("lambda_w", 0.0)
     if hasattr(_st, "certify_network"):  # the structured certifier (cert-network)
         return _call(
             _st.certify_network, target, X, Y, tol=tol, tolerances=tolerances, **opts
         ), None
-    W, b, slope = _network_lists(target)
-    alpha = opts.pop("alpha", slope)
-    if alpha is None:
-        raise ValueError("alpha is required for a (weights, biases) network")
-    lambda_w = opts.pop("lambda_w", 0.0)
+    W, b, _ = _network_lists(target)
+    alpha = opts.pop("alpha")
+    lambda_w = opts.pop("lambda_w")
     lambda_v = opts.pop("lambda_v", 0.0)
     beta = opts.pop("beta", None)
     if opts:
@@ -224,9 +227,14 @@ def _worst_condition(sub: Any, res: Any, name: str, prob: Any, lifted_problem: A
     wit = None
     if relax and relax in sub.results and str(sub.results[relax].verdict) == "holds":
         wit = sub.results[relax].witness
+    viol = None
     if wit is not None and prob is not None:
         mode = "clarke" if name == "Clarke" else ("limiting" if name == "KKT" else sub.nonsmooth)
-        viol = multiplier_violation(prob, Activity.at(prob, sub.act_tol), wit, name, mode)
+        try:
+            viol = multiplier_violation(prob, Activity.at(prob, sub.act_tol), wit, name, mode)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            viol = None  # a structured (layer-by-layer) witness: not in the generic layout
+    if viol:
         rule, size = max(viol.items(), key=lambda kv: kv[1])
         return (
             f"{rule} = {size:.3g} for the {relax} witness (the residual is fine; "
@@ -242,7 +250,13 @@ def _worst_condition(sub: Any, res: Any, name: str, prob: Any, lifted_problem: A
     return "not available from this certificate"
 
 
-def _notion_view(cert: Any, notion: str, mpcc: Any = None) -> NotionView:
+def _call_check(sub: Any, prob: Any, tols: Any) -> Any:
+    if tols is not None and "tolerances" in inspect.signature(_st.check).parameters:
+        return _st.check(sub, prob, tolerances=tols)
+    return _st.check(sub, prob)
+
+
+def _notion_view(cert: Any, notion: str, mpcc: Any = None, tolerances: Any = None) -> NotionView:
     """Read one notion out of a certificate (Certificate, CertifyReport, or the new API's report)."""
     sub, res, name = _results(cert, notion)
     verdict = _as_verdict(res)
@@ -250,8 +264,15 @@ def _notion_view(cert: Any, notion: str, mpcc: Any = None) -> NotionView:
         verdict = cert.verdict(notion)
     prob = _mpcc_of(cert, notion, mpcc)
     recheck = ""
-    if prob is not None and verdict.outcome.value == "holds":
-        rep = _st.check(sub, prob)
+    # the re-check uses the caller's tolerances (by default those the certificate was made with)
+    tols = tolerances if tolerances is not None else getattr(sub, "tolerances", None)
+    if verdict.outcome.value == "holds" and callable(getattr(cert, "check", None)):
+        rep = cert.check(tols)  # a report re-checks itself (layer by layer when structured)
+    elif verdict.outcome.value == "holds" and prob is not None:
+        rep = _call_check(sub, prob, tols)
+    else:
+        rep = None
+    if rep is not None:
         if not rep["accepted"]:
             detail = rep["per_notion"].get(name) if isinstance(rep["per_notion"], dict) else None
             msgs = "; ".join(getattr(rep, "messages", None) or [])
@@ -331,6 +352,8 @@ def assert_certified(
     notion: str,
     *,
     problem: Any = None,
+    tol: float | None = None,
+    tolerances: Any = None,
     err_msg: str = "",
     save_to: str | Path | None = None,
 ) -> NotionView:
@@ -346,6 +369,9 @@ def assert_certified(
     problem : MPCC, optional
         The data a bare ``Certificate`` was computed on, so the witness can be re-checked (a
         ``CertifyReport`` carries its own).
+    tol, tolerances : optional
+        The tolerances of the re-check (a ``Tolerances``, or ``tol`` for one with that residual
+        tolerance); default: those the certificate was made with.
     err_msg : str
         Appended to the failure message.
     save_to : path, optional
@@ -356,7 +382,9 @@ def assert_certified(
     NotionView
         The verdict, residual, epsilon and the other notions' verdicts.
     """
-    view = _notion_view(certificate, notion, problem)
+    if tolerances is None and tol is not None:
+        tolerances = _st.Tolerances(tol=tol)
+    view = _notion_view(certificate, notion, problem, tolerances)
     if view.verdict.outcome.value != "holds" or view.recheck:
         _fail(view, certificate, "hold", getattr(certificate, "tol", None), err_msg, save_to)
     return view

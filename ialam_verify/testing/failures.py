@@ -7,6 +7,7 @@ certificates a test kept only when that test fails.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -39,12 +40,21 @@ def _json_safe(obj: Any) -> Any:
     return str(obj)
 
 
+def _full(cert: Any) -> Any:
+    """A certificate with its witnesses: ``to_dict()`` where it exists, else its dataclass fields."""
+    if hasattr(cert, "to_dict"):
+        return cert.to_dict()
+    if dataclasses.is_dataclass(cert):
+        return dataclasses.asdict(cert)
+    return str(cert)
+
+
 def certificate_dict(certificate: Any) -> dict[str, Any]:
     """The full content of a ``Certificate`` or a ``CertifyReport`` (both certificates in full)."""
     if hasattr(certificate, "pp") and hasattr(certificate, "p"):
         out = dict(certificate.to_dict())
-        out["PP_certificate"] = certificate.pp.to_dict()
-        out["P_certificate"] = certificate.p.to_dict()
+        out["PP_certificate"] = _full(certificate.pp)
+        out["P_certificate"] = _full(certificate.p)
         return out
     if hasattr(certificate, "to_dict"):
         return certificate.to_dict()
