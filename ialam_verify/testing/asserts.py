@@ -39,6 +39,8 @@ from .failures import save_certificate
 
 PP_NOTIONS = ("KKT", "Clarke", "B")
 P_NOTIONS = ("W", "A", "C", "M", "S", "B_P")
+NETWORK_OPTIONS = frozenset({"alpha", "lambda_w", "lambda_v", "beta", "samples", "method"})
+"""Keyword options of the network form of the assertions (those of ``certify_network``)."""
 _RELAXATION = {"S": "W", "M": "W", "A": "W", "C": "W", "KKT": "Clarke"}
 
 
@@ -160,6 +162,9 @@ def _certify(
         raise ValueError("for a network, point must be the data (X, Y), samples as columns")
     X, Y = (np.asarray(a, float) for a in point)
     opts = dict(network_options)
+    unknown = sorted(set(opts) - NETWORK_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown network options: {unknown}; known: {sorted(NETWORK_OPTIONS)}")
     if opts.get("alpha") is None:  # a torch model carries its slope
         opts["alpha"] = _network_lists(target)[2]
         if opts["alpha"] is None:
@@ -174,8 +179,8 @@ def _certify(
     lambda_w = opts.pop("lambda_w")
     lambda_v = opts.pop("lambda_v", 0.0)
     beta = opts.pop("beta", None)
-    if opts:
-        raise ValueError(f"unknown network options: {sorted(opts)}")
+    if opts.pop("samples", "columns") != "columns" or opts.pop("method", "auto") != "auto":
+        raise ValueError("samples='rows' and method= need certify_network (not in this version)")
     sizes = (W[0].shape[1], *(a.shape[0] for a in W))
     if beta is None:
         from ..solver.api import default_beta
