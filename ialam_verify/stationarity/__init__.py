@@ -6,7 +6,8 @@ General part: :class:`MPCC` (first-order data), :func:`classify`, :func:`check`,
 :func:`p_problem`, :func:`certify`.
 """
 
-from .certificate import Certificate, CheckResult, DualCertificate, NotionResult, check
+from .certificate import Certificate, DualCertificate, NotionResult
+from .check import CheckResult, check, dual_lower_bound
 from .classify import classify
 from .kernel import (
     MPCC_NOTIONS,
@@ -26,6 +27,7 @@ from .lifted import (
     pp_residual_blocks,
 )
 from .mpcc import MPCC, GroupTerm
+from .network_input import certify_network
 
 __all__ = [
     "MPCC",
@@ -36,11 +38,13 @@ __all__ = [
     "CertifyReport",
     "CheckResult",
     "DualCertificate",
+    "dual_lower_bound",
     "GroupTerm",
     "Multipliers",
     "NotionResult",
     "Tolerances",
     "certify",
+    "certify_network",
     "check",
     "classify",
     "constraint_jacobian",

@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from .certificate import Certificate, DualCertificate, NotionResult, dual_lower_bound
+from .certificate import Certificate, DualCertificate, NotionResult
+from .check import check, covers, dual_lower_bound  # noqa: F401  (check: `from .classify import check`)
 from .kernel import (
     MPCC_NOTIONS,
     NLP_NOTIONS,
@@ -153,7 +154,10 @@ def classify(
     act = Activity.at(prob, tols.act_tol)
 
     def run(a: Activity) -> dict[str, NotionResult]:
-        out = {n: _decide(ctx, a, n) for n in notions}
+        out: dict[str, NotionResult] = {}
+        for n in sorted(notions, key=lambda n: _ORDER[n]):
+            out[n] = _implied_failure(ctx, a, n, out) or _decide(ctx, a, n)
+        out = {n: out[n] for n in notions}
         if b_stationarity:
             out["B"] = _b_stationarity(ctx, a, out)
         return out
@@ -215,6 +219,41 @@ def classify(
     )
 
 
+# larger sets first: a failure there proves the failure of every notion inside
+_ORDER = {"W": 0, "Clarke": 0, "A": 1, "C": 1, "M": 2, "S": 3, "KKT": 3}
+_SUPERSETS = {
+    "A": ("W",),
+    "C": ("W",),
+    "M": ("A", "C", "W"),
+    "S": ("M", "A", "C", "W"),
+    "KKT": ("Clarke",),
+}
+
+
+def _implied_failure(
+    ctx: _Context, act: Activity, notion: str, done: dict[str, NotionResult]
+) -> NotionResult | None:
+    """``fails`` for ``notion`` when a notion with a larger set failed and its dual certificates
+    cover ``notion``'s set too (:func:`~.check.covers`, re-checked by :func:`~.check.check`)."""
+    for sup in _SUPERSETS.get(notion, ()):
+        res = done.get(sup)
+        if res is None or res.verdict != "fails" or not res.proof:
+            continue
+        mode = kink_mode(notion, ctx.nonsmooth)
+        ok, _ = covers(ctx.prob, act, notion, mode, res.proof)
+        if ok:
+            return NotionResult(
+                "fails",
+                f"implied: {sup} fails and the set of {notion} lies inside it (smallest residual "
+                f">= {res.min_residual:.3g})",
+                res.min_residual,
+                branches=branches(ctx.prob, act, notion, mode)[0],
+                method="implication",
+                proof=res.proof,
+            )
+    return None
+
+
 def _band_thresholds(prob: MPCC, tols: Tolerances) -> list[float]:
     """Thresholds giving every split of the distinct activity values inside the band: one below
     them all, then each value (values ``<= threshold`` count as active)."""
@@ -234,6 +273,8 @@ class _Context:
     ) -> None:
         self.prob, self.tols, self.nonsmooth = prob, tols, nonsmooth
         self.max_branches, self.max_nodes = max_branches, max_nodes
+        # nodes searched for the exact minimum (epsilon) before only the decision is pursued
+        self.exact_nodes = min(200, max_nodes)
         self.scale = tols.scale(prob)
         self.tau = tols.residual_tol(prob)
         self.margin = tols.margin_abs(prob)
@@ -313,6 +354,7 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
     best, best_mult = math.inf, None
     leaves: list[tuple[Branch, np.ndarray | None, float]] = []
     nodes = 0
+    exact = True
     while stack:
         if nodes >= ctx.max_nodes:
             break
@@ -329,6 +371,12 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
             )
         val = sol.value
         if val >= best - margin:
+            leaves.append((br, sol.y, val))
+            continue
+        if nodes > ctx.exact_nodes and val > tau + margin:
+            # past the exactness budget only the decision matters: a node above tau + margin is
+            # closed (its dual certificate will prove it), so epsilon becomes an interval
+            exact = False
             leaves.append((br, sol.y, val))
             continue
         cand = snap(sol.mult, pc, kc)
@@ -359,14 +407,19 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
         stack += [ch for _, _, ch in sorted(children, reverse=True)]
     complete = not stack
     lower = min((v for _, _, v in leaves), default=math.inf)
-    eps = best / ctx.scale if math.isfinite(best) else None
+    eps = best / ctx.scale if (math.isfinite(best) and exact and complete) else None
     common = dict(branches=count, method="branch-and-bound")
+    span = (
+        ""
+        if eps is not None
+        else f"; epsilon in [{lower / ctx.scale:.3g}, {best / ctx.scale:.3g}] (search not exact)"
+    )
     if best_mult is not None and best <= tau:
         viol = max(multiplier_violation(prob, act, best_mult, notion, mode).values())
         if viol <= tau:
-            why = f"witness checked with numpy ({nodes} nodes)"
+            why = f"witness checked with numpy ({nodes} nodes)" + span
             if not complete:
-                why += f"; node limit {ctx.max_nodes} reached, epsilon is an upper bound"
+                why += f"; node limit {ctx.max_nodes} reached"
             return NotionResult(
                 "holds", why, min(lower, best), best, best_mult, epsilon=eps, **common
             )
@@ -407,7 +460,7 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
         return NotionResult(
             "fails",
             f"smallest residual >= {lower:.3g} > tol {tau:.3g} + margin {margin:.1g}: "
-            f"{len(proof)} dual certificate(s) over {count} branch(es), {nodes} nodes",
+            f"{len(proof)} dual certificate(s) over {count} branch(es), {nodes} nodes" + span,
             lower,
             epsilon=eps,
             proof=proof,
@@ -531,4 +584,4 @@ def _b_milp(ctx: _Context, act: Activity, count: int) -> NotionResult:
     )
 
 
-__all__ = ["classify", "region_of", "problem_scale"]
+__all__ = ["Certificate", "NotionResult", "check", "classify", "problem_scale", "region_of"]

@@ -51,6 +51,35 @@ PAIR_BRANCHES: dict[str, list[tuple[str, str]]] = {
     "Clarke": [("+", "+")],
     "B": [("f", "+"), ("+", "f")],
 }
+# the closed sign cells of the (nu, w) plane: four quadrants, four half-axes, the origin
+_CELLS = (
+    ("+", "+"),
+    ("+", "-"),
+    ("-", "+"),
+    ("-", "-"),
+    ("0", "+"),
+    ("0", "-"),
+    ("+", "0"),
+    ("-", "0"),
+    ("0", "0"),
+)
+_CELL_POINT = {"+": 1.0, "-": -1.0, "0": 0.0}
+
+
+def pair_cells(notion: str) -> list[tuple[str, str]]:
+    """The closed sign cells whose union is ``notion``'s set on one biactive pair: a cell belongs
+    when a point of its relative interior (signs +-1, 0) satisfies one of the notion's patterns."""
+    return [
+        c
+        for c in _CELLS
+        if any(
+            pattern_violation(o[0], _CELL_POINT[c[0]]) == 0
+            and pattern_violation(o[1], _CELL_POINT[c[1]]) == 0
+            for o in PAIR_BRANCHES[notion]
+        )
+    ]
+
+
 # what a pattern character contains: region char -> set chars it includes
 _CONTAINS = {"f": set("f+-0"), "+": set("+0"), "-": set("-0"), "0": set("0")}
 
@@ -171,7 +200,7 @@ class Tolerances:
 
 
 # ------------------------------------------------------------------------------ multipliers
-def _finite_vector(where: str, value: Any, size: int | None) -> np.ndarray:
+def _float_vector(where: str, value: Any, size: int | None) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -250,12 +279,12 @@ class Multipliers:
             "w": prob.n_pairs,
             "s": prob.n_kinks,
         }
-        out = {k: _finite_vector(f"{where}.{k}", getattr(self, k), n) for k, n in sizes.items()}
+        out = {k: _float_vector(f"{where}.{k}", getattr(self, k), n) for k, n in sizes.items()}
         if not isinstance(self.z, (list, tuple)) or len(self.z) != len(prob.groups):
             n_z = len(self.z) if isinstance(self.z, (list, tuple)) else type(self.z).__name__
             raise ValueError(f"{where}.z must be a list of {len(prob.groups)} arrays; got {n_z}")
         z = [
-            _finite_vector(f"{where}.z[{j}]", zj, gr.indices.size)
+            _float_vector(f"{where}.z[{j}]", zj, gr.indices.size)
             for j, (zj, gr) in enumerate(zip(self.z, prob.groups, strict=True))
         ]
         return Multipliers(out["lam"], out["mu"], out["nu"], out["w"], z, out["s"], self.branch)
@@ -284,10 +313,10 @@ class Multipliers:
         unknown = set(d) - set(cls.KEYS) - {"pattern"}
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
-        vec = {k: _finite_vector(f"{where}.{k}", d[k], None) for k in ("lam", "mu", "nu", "w", "s")}
+        vec = {k: _float_vector(f"{where}.{k}", d[k], None) for k in ("lam", "mu", "nu", "w", "s")}
         if not isinstance(d["z"], (list, tuple)):
             raise ValueError(f"{where}.z must be a list of arrays; got {type(d['z']).__name__}")
-        z = [_finite_vector(f"{where}.z[{j}]", zj, None) for j, zj in enumerate(d["z"])]
+        z = [_float_vector(f"{where}.z[{j}]", zj, None) for j, zj in enumerate(d["z"])]
         branch = (
             None if d.get("pattern") is None else _decode_branch(d["pattern"], f"{where}.pattern")
         )
@@ -315,8 +344,8 @@ def _decode_branch(d: Any, where: str) -> dict[str, Any]:
     return {
         "nu": d["nu"],
         "w": d["w"],
-        "s_lo": _finite_vector(f"{where}.s_lo", d["s_lo"], None),
-        "s_hi": _finite_vector(f"{where}.s_hi", d["s_hi"], None),
+        "s_lo": _float_vector(f"{where}.s_lo", d["s_lo"], None),
+        "s_hi": _float_vector(f"{where}.s_hi", d["s_hi"], None),
     }
 
 

@@ -198,7 +198,7 @@ def test_scaled_tolerance_and_epsilon_closed_form():
     assert rel.results["KKT"].verdict.epsilon == rel.results["KKT"].epsilon
     # absolute: residual 1e-4 > tol 1e-6, but within the solver margin 1e-6 * scale = 1e-2
     assert certified(prob, tolerances=Tolerances(scaled=False)).verdicts()["KKT"] == "undetermined"
-    ab = certified(prob, tolerances=Tolerances(scaled=False, margin=1e-9))
+    ab = certified(prob, tolerances=Tolerances(scaled=False, margin=1e-9), notions=("KKT",))
     assert ab.verdicts()["KKT"] == "fails"
     assert ab.results["KKT"].epsilon == pytest.approx(kappa * delta, rel=1e-3)
 
@@ -214,3 +214,17 @@ def test_epsilon_is_the_brute_force_minimum_over_the_scale(prob):
         eps = cert.results[name].epsilon
         assert eps is not None, cert.results[name].reason
         assert eps * s == pytest.approx(brute_min_residual(prob, name), abs=1e-5)
+
+
+# ---------------------------------------------------------------- the sets check covers with
+def test_pair_cells_match_the_definitions_of_the_notions():
+    """kernel.pair_cells (from the branch table) against the predicates written from the definitions
+    in _bruteforce (independent): the same closed sign cells for every notion."""
+    from _bruteforce import CELLS, PREDICATES
+
+    from ialam_verify.stationarity.kernel import pair_cells
+
+    sign = {1: "+", -1: "-", 0: "0"}
+    for notion in ("W", "A", "C", "M", "S"):
+        want = {(sign[a], sign[b]) for a, b in CELLS if PREDICATES[notion](a, b)}
+        assert set(pair_cells(notion)) == want, notion
