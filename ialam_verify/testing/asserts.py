@@ -483,4 +483,6 @@ def verdicts_of(certificate: Any, notions: Sequence[str] | None = None) -> dict[
             notions = list(PP_NOTIONS + P_NOTIONS)
         else:
             notions = list(certificate.results)
+    if callable(getattr(certificate, "verdict", None)):  # a report reads its own verdicts
+        return {n: certificate.verdict(n) for n in notions}
     return {n: _as_verdict(_results(certificate, n)[1]) for n in notions}

@@ -219,10 +219,9 @@ def test_epsilon_is_the_brute_force_minimum_over_the_scale(prob):
 # ---------------------------------------------------------------- the sets check covers with
 def test_pair_cells_match_the_definitions_of_the_notions():
     """kernel.pair_cells (from the branch table) against the predicates written from the definitions
-    in _bruteforce (independent): the same closed sign cells for every notion."""
-    from _bruteforce import CELLS, PREDICATES
-
+    in ialam_verify.testing.oracles (independent): the same closed sign cells for every notion."""
     from ialam_verify.stationarity.kernel import pair_cells
+    from ialam_verify.testing.oracles import CELLS, PREDICATES
 
     sign = {1: "+", -1: "-", 0: "0"}
     for notion in ("W", "A", "C", "M", "S"):
