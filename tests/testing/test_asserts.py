@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 
 from ialam_verify.model import Problem
 from ialam_verify.stationarity import Certificate, certify, classify
@@ -24,6 +24,15 @@ from ialam_verify.verdict import Verdict
 
 N_EXAMPLES = 200
 ORDER = ("W", "A", "C", "M", "S")
+
+
+def first(strategy):
+    """The first example drawn: deterministic and not shrunk (shrinking costs seconds)."""
+    return find(
+        strategy,
+        lambda _: True,
+        settings=settings(phases=[Phase.generate], database=None, derandomize=True),
+    )
 
 
 @settings(max_examples=N_EXAMPLES)
@@ -44,7 +53,7 @@ def test_assertions_follow_the_known_class(ex):
 
 
 def test_assert_stationary_and_not_on_mpcc_data():
-    ex = find(mpcc_instances("C", unique=True), lambda e: True)
+    ex = first(mpcc_instances("C", unique=True))
     cert = assert_stationary(ex.problem, notion="C")
     assert isinstance(cert, Certificate)
     assert_not_stationary(ex.problem, notion="S")
@@ -86,7 +95,7 @@ def test_planted_non_stationary_network_message():
 
 def test_worst_violated_condition_names_the_broken_rule():
     """S fails while W holds: the message names the sign rule of the W witness that S breaks."""
-    ex = find(mpcc_instances("C", unique=True, max_pairs=1), lambda e: True)
+    ex = first(mpcc_instances("C", unique=True, max_pairs=1))
     with pytest.raises(AssertionError) as info:
         assert_stationary(ex.problem, notion="S")
     assert "pair_rule = " in str(info.value)
@@ -108,7 +117,7 @@ def test_undetermined_passes_neither_assertion():
 
 
 def test_a_tampered_witness_fails_the_recheck():
-    ex = find(mpcc_instances("S", unique=True, max_pairs=1), lambda e: True)
+    ex = first(mpcc_instances("S", unique=True, max_pairs=1))
     cert = classify(ex.problem)
     data = cert.to_dict()
     data["results"]["S"]["witness"]["nu"] = [-5.0]
@@ -132,7 +141,7 @@ def test_save_to_writes_the_certificate_only_on_failure(tmp_path):
 
 
 def test_save_certificate_handles_infinities_and_folders(tmp_path):
-    ex = find(mpcc_instances("none", unique=True, max_pairs=1), lambda e: True)
+    ex = first(mpcc_instances("none", unique=True, max_pairs=1))
     cert = classify(ex.problem)
     path = save_certificate(cert, tmp_path, extra={"note": np.float64(np.inf)})
     assert path == tmp_path / "certificate.json"
