@@ -79,7 +79,7 @@ def _call(fn: Any, *args: Any, tol: float | None, tolerances: Any, **kw: Any) ->
     elif tol is not None:
         if "tol" in params:
             kw["tol"] = tol
-        else:  # the Tolerances API (cert-kernel): absolute residual tolerance
+        else:  # certifiers that take only Tolerances: tol as Tolerances() reads it (scaled)
             kw["tolerances"] = _st.Tolerances(tol=tol)  # type: ignore[attr-defined]
     return fn(*args, **kw)
 
