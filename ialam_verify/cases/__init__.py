@@ -11,6 +11,7 @@ Modules (no import cycles; ``tests/cases/test_cases_modules.py`` checks):
 - :mod:`.geometry`: exact polytopes and unions, set algebra, printing (imports ``lp``, ``params``);
 - :mod:`.autodiff`: what AD returns, exactly and from torch;
 - :mod:`.report`: JSON, Markdown and LaTeX of an analysis; ``verdict_word``;
+- :mod:`.minimality`: local minimality (descent rays, sharpness, convexity), :class:`RayWitness`;
 - :mod:`.analysis`: the :class:`Analysis` class;
 - :mod:`.explain` and :mod:`.case`: the derivation text; claims, rows and loading;
 - :mod:`.plot`: the picture of a case (needs matplotlib); :mod:`.lifted`: the MPCC reading.

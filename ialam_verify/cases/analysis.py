@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
@@ -52,7 +51,7 @@ import sympy
 
 from ialam_verify.verdict import Verdict
 
-from .autodiff import ad_gradient, torch_gradient
+from .autodiff import ad_gradient, ad_membership, torch_gradient
 from .functions import KINKS, UNSUPPORTED, Max2, Min2, binarize, leaky_relu, relu
 from .geometry import (
     Polytope,
@@ -63,45 +62,12 @@ from .geometry import (
     hull_membership,
     math_str,
     normal_form,
+    open_cone_nonempty,
     polytope_from_inequalities,
 )
-from .lp import feasible
+from .minimality import RayWitness, T, local_minimality
 from .params import ParamSpace, Undetermined
 from .report import analysis_latex, analysis_markdown, analysis_to_json
-
-
-@dataclass(frozen=True)
-class RayWitness:
-    r"""Along :math:`x + t d`, for :math:`0 < t < t_0`: :math:`f(x + t d) - f(x) = \Delta(t)`."""
-
-    direction: Vector
-    decrease: sympy.Expr  # Delta(t)
-    t: sympy.Symbol
-    t0: sympy.Expr | None  # None: only "for all small t > 0" is claimed
-
-    def __str__(self) -> str:
-        if self.t0 is None:
-            tail = " for all small t > 0"
-        elif self.t0 == sympy.oo:
-            tail = " for all t > 0"
-        else:
-            tail = f" for 0 < t < {self.t0}"
-        return (
-            f"f(x + t·{sympy.sstr(tuple(self.direction))}) - f(x) = {math_str(self.decrease)}{tail}"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"direction", "decrease", "t0", "pretty"}`` (exact numbers as strings; t0 ``None``:
-        valid for all small t > 0 only)."""
-        return {
-            "direction": [str(x) for x in self.direction],
-            "decrease": str(self.decrease),
-            "t0": None if self.t0 is None else str(self.t0),
-            "pretty": str(self),
-        }
-
-
-T = sympy.Symbol("t", positive=True)
 
 #: The verdict-bearing attributes of :class:`Analysis`, each a :class:`~ialam_verify.verdict.Verdict`.
 VERDICT_NAMES = (
@@ -131,7 +97,15 @@ def _as_rational(name: str, x: Any) -> sympy.Expr:
 
 
 class Analysis:
-    """Lazy exact analysis of ``f`` at ``point``; see the module docstring for the method."""
+    """Lazy exact analysis of ``f`` at ``point``; see the module docstring for the method.
+
+    Sets: :attr:`clarke`, :attr:`frechet` (:class:`Polytope`), :attr:`limiting` (:class:`PolyUnion`);
+    they raise :class:`Undetermined` outside the exact class. Verdicts (each a
+    :class:`~ialam_verify.verdict.Verdict`, truthy only when it holds, never raising):
+    :attr:`clarke_stationary`, :attr:`limiting_stationary`, :attr:`frechet_stationary`,
+    :attr:`local_minimizer` (with :attr:`descent_witness`), :attr:`ad_in_clarke`,
+    :attr:`ad_in_limiting`, :attr:`ad_in_frechet`; all of them in :attr:`verdicts`.
+    """
 
     def __init__(
         self,
@@ -292,42 +266,6 @@ class Analysis:
         """The smooth selection :math:`f_p` (all kinks replaced by their branch)."""
         return self.select(self.f, self.signs_for(pattern))
 
-    def _cone_nonempty(self, ineq: Sequence[Vector], eq: Sequence[Vector]) -> tuple[bool, str]:
-        """Is :math:`\\{d : a^T d > 0\\ (a \\in ineq),\\ b^T d = 0\\ (b \\in eq)\\}` nonempty? Exact."""
-        ps = self.ps
-        samples = ps.samples(3) if ps.symbolic else [None]
-        for a in samples:
-
-            def at(x, a=a):
-                return x.subs(ps.symbol, a) if a is not None else x
-
-            M = [[at(x) for x in r] for r in ineq]
-            E = [[at(x) for x in r] for r in eq]
-            res = feasible(M, [1] * len(M), E, [0] * len(E), n=self.n)
-            if res.feasible:
-                d = [sympy.Rational(x.numerator, x.denominator) for x in res.point]
-                try:
-                    ok = all(ps.sign(dot(r, d)) > 0 for r in ineq) and all(
-                        ps.is_zero(dot(r, d)) for r in eq
-                    )
-                except Undetermined:
-                    ok = False
-                if ok:
-                    return True, f"d = {sympy.sstr(tuple(d))}"
-            else:
-                u = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_u]
-                v = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_v]
-                comb = [
-                    normal_form(
-                        sum(u[i] * ineq[i][j] for i in range(len(ineq)))
-                        + sum(v[i] * eq[i][j] for i in range(len(eq)))
-                    )
-                    for j in range(self.n)
-                ]
-                if all(ps.is_zero(c) for c in comb) and sum(u) > 0:
-                    return False, f"Farkas u = {sympy.sstr(tuple(u))}, v = {sympy.sstr(tuple(v))}"
-        raise Undetermined("cone feasibility could not be certified for every parameter value")
-
     @cached_property
     def patterns(self) -> list[tuple[tuple[int, ...], bool | None, str]]:
         """Every pattern with (essentially active?, certificate). ``None``: undetermined."""
@@ -349,7 +287,7 @@ class Analysis:
                 )
                 continue
             try:
-                ok, cert = self._cone_nonempty(rows, [])
+                ok, cert = open_cone_nonempty(rows, [], self.n, self.ps)
             except Undetermined as exc:
                 out.append((p, None, str(exc)))
                 continue
@@ -464,7 +402,7 @@ class Analysis:
                 tuple(sk * x for x in L[k]) for k, sk in zip(self.active, s, strict=True) if sk != 0
             ]
             eq = [L[k] for k, sk in zip(self.active, s, strict=True) if sk == 0]
-            ok, cert = self._cone_nonempty(ineq, eq)
+            ok, cert = open_cone_nonempty(ineq, eq, self.n, self.ps)
             if ok:
                 out[s] = cert
         return out
@@ -624,93 +562,9 @@ class Analysis:
         w = cert["separator"]
         return Verdict.fails(f"w = {sympy.sstr(w)} has w·g < 0 for every g in the Clarke set")
 
-    def _candidate_directions(self) -> list[Vector]:
-        dirs: list[Vector] = []
-        for p in self.essential:
-            rows = [
-                tuple(pk * x for x in self.switch_gradient(k, p))
-                for k, pk in zip(self.active, p, strict=True)
-            ]
-            try:
-                rays, lin = cone_generators(rows, self.n)
-            except Undetermined:
-                continue
-            for r in rays + lin + [tuple(-x for x in v) for v in lin]:
-                if r not in dirs:
-                    dirs.append(r)
-        for i in range(self.n):
-            for s in (1, -1):
-                r = tuple(sympy.Integer(s * int(i == j)) for j in range(self.n))
-                if r not in dirs:
-                    dirs.append(r)
-        return dirs
-
     @cached_property
     def _local_minimality(self) -> tuple[Verdict, RayWitness | None]:
-        fs = self.frechet_stationary
-        dirs = self._candidate_directions()
-        # first: rays with f'(x; d) < 0, then second-order descent along any candidate
-        scored = []
-        for d in dirs:
-            try:
-                dd = self.directional_derivative(d)
-                scored.append((self.ps.sign(dd), d))
-            except Undetermined:
-                continue
-        for sgn, d in sorted(scored, key=lambda s: s[0]):
-            if sgn > 0:
-                break
-            try:
-                w = self.ray_witness(d)
-                lead = sympy.Poly(w.decrease, T).terms()[-1][1] if w.decrease != 0 else 0
-                if w.decrease != 0 and self.ps.sign(lead) < 0:
-                    return Verdict.fails(f"descent along d = {sympy.sstr(d)}"), w
-            except (Undetermined, sympy.PolynomialError, IndexError):
-                continue
-        if fs.value is None:
-            return Verdict.undetermined(
-                "Fréchet stationarity undetermined; no descent ray found"
-            ), None
-        if fs.value is False:  # pragma: no cover - a descent generator always exists then
-            return Verdict.undetermined(
-                "not Fréchet stationary, but no exact descent ray was confirmed"
-            ), None
-        # sharp minimum: C_p pointed and g_p·r > 0 on every ray, for every essential p
-        try:
-            sharp = True
-            for p in self.essential:
-                rows = [
-                    tuple(pk * x for x in self.switch_gradient(k, p))
-                    for k, pk in zip(self.active, p, strict=True)
-                ]
-                rays, lin = cone_generators(rows, self.n)
-                if lin or not all(self.ps.sign(dot(self.gradients[p], r)) > 0 for r in rays):
-                    sharp = False
-                    break
-            if sharp:
-                return Verdict.holds(
-                    "sharp: f'(x; d) > 0 for every d ≠ 0 (checked on the generators of every cone)"
-                ), None
-            convex = True
-            for p in self.essential:
-                fp = self.selection(p)
-                poly = sympy.Poly(fp, *self.variables)
-                if poly.total_degree() > 2:
-                    convex = False
-                    break
-                H = sympy.hessian(fp, self.variables)
-                if H.free_symbols or not H.is_positive_semidefinite:
-                    convex = False
-                    break
-            if convex:
-                return Verdict.holds(
-                    "every essentially active selection is a convex quadratic with f_p'(x; d) ≥ 0 on its cone"
-                ), None
-        except (Undetermined, sympy.PolynomialError):
-            pass
-        return Verdict.undetermined(
-            "first-order stationary, not sharp, no convexity argument, no descent ray found"
-        ), None
+        return local_minimality(self)
 
     @property
     def local_minimizer(self) -> Verdict:
@@ -725,25 +579,11 @@ class Analysis:
         return self._local_minimality[1]
 
     def _ad_in(self, name: str) -> Verdict:
-        g = self.ad_gradient
         try:
             S = getattr(self, name)
-            pieces = [S] if isinstance(S, Polytope) else list(S.pieces)
-            for P in pieces:
-                if P.empty:
-                    continue
-                ok, cert = hull_membership(g, P.vertices, self.ps)
-                if ok:
-                    return Verdict.holds(
-                        f"AD value = Σ λ_i v_i with λ = {sympy.sstr(cert['weights'])}"
-                    )
         except Undetermined as exc:
             return Verdict.undetermined(str(exc))
-        if not any(not P.empty for P in pieces):
-            return Verdict.fails(f"the {name} set is empty")
-        return Verdict.fails(
-            f"AD value {math_str(g)} lies in no piece (exact separating vectors exist for each)"
-        )
+        return ad_membership(self.ad_gradient, S, self.ps)
 
     @cached_property
     def ad_in_clarke(self) -> Verdict:

@@ -13,9 +13,19 @@ from collections.abc import Sequence
 
 import sympy
 
+from ialam_verify.verdict import Verdict
+
 from .functions import KINKS, Max2, Min2, leaky_relu, relu
-from .geometry import Vector, normal_form
-from .params import ParamSpace
+from .geometry import (
+    Polytope,
+    PolyUnion,
+    Vector,
+    hull_membership,
+    math_str,
+    normal_form,
+    set_pieces,
+)
+from .params import ParamSpace, Undetermined
 
 
 def ad_gradient(
@@ -153,3 +163,24 @@ def torch_gradient(
         return tuple(0.0 for _ in variables)
     grads = torch.autograd.grad(y, leaves, allow_unused=True)
     return tuple(0.0 if g is None else float(g) + 0.0 for g in grads)  # + 0.0 turns -0.0 into 0.0
+
+
+def ad_membership(g: Sequence, S: Polytope | PolyUnion, ps: ParamSpace) -> Verdict:
+    """Does the AD value ``g`` lie in the set ``S``? ``holds`` with convex weights on one piece;
+    ``fails`` with an exact separating vector for every piece (or an empty set)."""
+    pieces = set_pieces(S)
+    if not pieces:
+        return Verdict.fails("the set is empty")
+    separators = []
+    try:
+        for P in pieces:
+            ok, cert = hull_membership(g, P.vertices, ps)
+            if ok:
+                return Verdict.holds(f"AD value = Σ λ_i v_i with λ = {sympy.sstr(cert['weights'])}")
+            separators.append(cert["separator"])
+    except Undetermined as exc:
+        return Verdict.undetermined(str(exc))
+    return Verdict.fails(
+        f"AD value {math_str(tuple(g))} lies in no piece; separating vectors "
+        + ", ".join(sympy.sstr(w) for w in separators)
+    )

@@ -113,9 +113,7 @@ class Polytope:
         return not self.vertices
 
     def _vertex_strings(self, printer) -> list[str]:
-        vs = list(self.vertices)
-        if vs and len(vs[0]) == 1 and all(v[0].is_Rational for v in vs):
-            vs = sorted(vs, key=lambda v: v[0])
+        vs = self._sorted_vertices()
         if vs and len(vs[0]) == 1:
             return [printer._print(v[0]) for v in vs]
         return ["(" + ", ".join(printer._print(x) for x in v) + ")" for v in vs]
@@ -133,8 +131,14 @@ class Polytope:
     def __str__(self) -> str:
         return sympy.sstr(self)
 
+    def _sorted_vertices(self) -> list[Vector]:
+        vs = list(self.vertices)
+        if vs and len(vs[0]) == 1 and all(v[0].is_Rational for v in vs):
+            vs = sorted(vs, key=lambda v: v[0])  # an interval reads left to right
+        return vs
+
     def _latex(self, printer) -> str:
-        vs = [printer._print(sympy.Matrix(v).T) for v in self.vertices]
+        vs = [latex_vector(v, printer) for v in self._sorted_vertices()]
         if not vs:
             return r"\emptyset"
         if len(vs) == 1:
@@ -198,8 +202,15 @@ class PolyUnion:
         return sympy.sstr(self)
 
     def _latex(self, printer) -> str:
-        ps = [printer._print(p) for p in self.pieces if not p.empty]
-        return r" \cup ".join(ps) if ps else r"\emptyset"
+        pieces = [p for p in self.pieces if not p.empty]
+        points = [p.vertices[0] for p in pieces if len(p.vertices) == 1]
+        out = [printer._print(p) for p in pieces if len(p.vertices) > 1]
+        if points:  # singletons merged into one finite set, as in the text form
+            merged = Polytope(tuple(points))._sorted_vertices()
+            out.append(
+                r"\left\{" + ", ".join(latex_vector(v, printer) for v in merged) + r"\right\}"
+            )
+        return r" \cup ".join(out) if out else r"\emptyset"
 
     def _repr_latex_(self) -> str:
         return "$" + sympy.latex(self) + "$"
@@ -371,11 +382,62 @@ def polytope_from_inequalities(
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+def latex_vector(v: Sequence, printer: Any = None) -> str:
+    """A vector as a mathematician writes it in LaTeX: ``(1, -1)``, or ``3`` in dimension 1."""
+    p = printer._print if printer is not None else sympy.latex
+    if len(v) == 1:
+        return p(sympy.sympify(v[0]))
+    return r"\left(" + ", ".join(p(sympy.sympify(x)) for x in v) + r"\right)"
+
+
 def math_str(x: Any) -> str:
     """``sympy.sstr`` written the way a mathematician would: ``2·α - 4``, ``5·t² - 2·t + 2``."""
     text = x if isinstance(x, str) else sympy.sstr(x)
     text = re.sub(r"\*\*(-?\d+)", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
     return text.replace("*", "·")
+
+
+def open_cone_nonempty(
+    ineq: Sequence[Vector], eq: Sequence[Vector], n: int, ps: ParamSpace
+) -> tuple[bool, str]:
+    """Is :math:`\\{d : a^T d > 0\\ (a \\in ineq),\\ b^T d = 0\\ (b \\in eq)\\}` nonempty? Exact.
+
+    Returns ``(True, "d = ...")`` with a verified interior direction, or ``(False, "Farkas ...")``
+    with verified multipliers; with a symbolic parameter, the LP is solved at rational samples and
+    its certificate verified for every value. Raises :class:`Undetermined` otherwise.
+    """
+    samples = ps.samples(3) if ps.symbolic else [None]
+    for a in samples:
+
+        def at(x, a=a):
+            return x.subs(ps.symbol, a) if a is not None else x
+
+        M = [[at(x) for x in r] for r in ineq]
+        E = [[at(x) for x in r] for r in eq]
+        res = feasible(M, [1] * len(M), E, [0] * len(E), n=n)
+        if res.feasible:
+            d = [sympy.Rational(x.numerator, x.denominator) for x in res.point]
+            try:
+                ok = all(ps.sign(dot(r, d)) > 0 for r in ineq) and all(
+                    ps.is_zero(dot(r, d)) for r in eq
+                )
+            except Undetermined:
+                ok = False
+            if ok:
+                return True, f"d = {sympy.sstr(tuple(d))}"
+        else:
+            u = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_u]
+            v = [sympy.Rational(x.numerator, x.denominator) for x in res.farkas_v]
+            comb = [
+                normal_form(
+                    sum(u[i] * ineq[i][j] for i in range(len(ineq)))
+                    + sum(v[i] * eq[i][j] for i in range(len(eq)))
+                )
+                for j in range(n)
+            ]
+            if all(ps.is_zero(c) for c in comb) and sum(u) > 0:
+                return False, f"Farkas u = {sympy.sstr(tuple(u))}, v = {sympy.sstr(tuple(v))}"
+    raise Undetermined("cone feasibility could not be certified for every parameter value")
 
 
 def polytope_edges(P: Polytope) -> list[tuple[int, int]]:
@@ -459,8 +521,9 @@ def Union(*pieces: Polytope) -> PolyUnion:  # noqa: N802
 
 # --------------------------------------------------------------------------- set algebra
 def set_pieces(s: Polytope | PolyUnion) -> list[Polytope]:
-    """The nonempty convex pieces of a polytope or a union."""
-    return [s] if isinstance(s, Polytope) else [p for p in s.pieces if not p.empty]
+    """The nonempty convex pieces of a polytope or a union (none for the empty set)."""
+    pieces = [s] if isinstance(s, Polytope) else list(s.pieces)
+    return [p for p in pieces if not p.empty]
 
 
 def _in_union(q, pieces: list[Polytope], ps: ParamSpace) -> bool:

@@ -15,7 +15,7 @@ import sympy
 
 from ialam_verify.verdict import Verdict
 
-from .geometry import math_str
+from .geometry import latex_vector, math_str
 from .params import Undetermined
 
 SET_NAMES = ("clarke", "frechet", "limiting")
@@ -92,7 +92,7 @@ def analysis_to_json(A: Any) -> dict[str, Any]:
 
 
 def _latex_point(A: Any) -> str:
-    return sympy.latex(sympy.Matrix(A.point).T)
+    return latex_vector(A.point)
 
 
 def _latex_set(A: Any, name: str) -> str:
@@ -112,7 +112,7 @@ def analysis_markdown(A: Any) -> str:
         if name.startswith("ad_in_"):
             continue
         lines.append(f"| {VERDICT_LABELS[name]} | **{verdict_word(v)}** |")
-    lines.append(f"| AD gradient (relu'(0)=0) | ${sympy.latex(sympy.Matrix(A.ad_gradient).T)}$ |")
+    lines.append(f"| AD gradient (relu'(0)=0) | ${latex_vector(A.ad_gradient)}$ |")
     w = A.descent_witness
     if w is not None:
         lines += ["", f"Descent witness: {math_str(str(w))}."]
