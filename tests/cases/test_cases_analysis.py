@@ -3,13 +3,15 @@
 import numpy as np
 import pytest
 import sympy as sp
-from _cases_random_pl import numeric, pl_functions, sampled_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from ialam_verify.cases import Undetermined, analyze, leaky_relu, relu
 from ialam_verify.cases.params import ParamSpace
+from ialam_verify.testing.oracles import pl_numeric as numeric
+from ialam_verify.testing.oracles import sampled_gradients
+from ialam_verify.testing.strategies import pl_functions
 
 
 def hull_distance_inf(G: np.ndarray) -> float:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import sympy as sp
-from _cases_random_pl import numeric
 from scipy.optimize import linprog
 
 from ialam_verify.cases import analyze, leaky_relu, load_cases
 from ialam_verify.cases.lifted import certificates_crosscheck, kkt_feasible_at, lifted_analysis
+from ialam_verify.testing.oracles import pl_numeric as numeric
 
 CASES = load_cases()
 ERRATA = {

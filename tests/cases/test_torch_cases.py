@@ -39,8 +39,9 @@ def test_torch_on_a_leaky_network_off_the_kinks():
     assert list(A.torch_gradient) == pytest.approx([float(v) for v in A.ad_gradient], abs=1e-12)
 
 
-from _cases_random_pl import pl_functions  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
+
+from ialam_verify.testing.strategies import pl_functions  # noqa: E402
 
 
 @settings(max_examples=15)

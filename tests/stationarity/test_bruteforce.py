@@ -3,58 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from _bruteforce import brute_min_residual
 from hypothesis import given
-from hypothesis import strategies as st
 
-from ialam_verify.stationarity import MPCC, check, classify
-
-small_int = st.integers(min_value=-2, max_value=2)
-
-
-@st.composite
-def instances(draw, with_kinks: bool = False, max_pairs: int = 2):
-    """Integer data (often degenerate): biactive pairs, one G-only pair, active and inactive g, h."""
-    n = draw(st.integers(min_value=1, max_value=3))
-    k = draw(st.integers(min_value=0 if with_kinks else 1, max_value=max_pairs))
-    n_g = draw(st.integers(min_value=0, max_value=2))
-    n_h = draw(st.integers(min_value=0, max_value=1))
-
-    def mat(r):
-        return np.array(draw(st.lists(small_int, min_size=r * n, max_size=r * n)), float).reshape(
-            r, n
-        )
-
-    G = np.array([0.0] * k + [0.0])
-    H = np.array([0.0] * k + [1.0])
-    g = np.array(draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n_g, max_size=n_g)))
-    grad = mat(1)[0]
-    kw = {}
-    if with_kinks:
-        nk = draw(st.integers(min_value=1, max_value=2))
-        kw = dict(
-            kink_t=np.array(
-                draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -1.0]), min_size=nk, max_size=nk))
-            ),
-            T=mat(nk),
-            kink_coef=np.array(
-                draw(st.lists(st.sampled_from([-2.0, -1.0, 1.0]), min_size=nk, max_size=nk))
-            ),
-            slope_neg=0.25,
-            slope_pos=1.0,
-        )
-    return MPCC.create(
-        grad,
-        g=g,
-        Jg=mat(n_g),
-        h=np.zeros(n_h),
-        Jh=mat(n_h),
-        G=G,
-        JG=mat(k + 1),
-        H=H,
-        JH=mat(k + 1),
-        **kw,
-    )
+from ialam_verify.stationarity import check, classify
+from ialam_verify.testing.oracles import brute_min_residual
+from ialam_verify.testing.strategies import degenerate_mpccs as instances
 
 
 def agree(verdict: str, rho: float) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from _bruteforce import brute_min_residual
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ialam_verify.stationarity import MPCC, Tolerances, check, classify, problem_scale
 from ialam_verify.stationarity.kernel import PAIR_BRANCHES
+from ialam_verify.testing.oracles import brute_min_residual
+from ialam_verify.testing.strategies import degenerate_mpccs
 
 x, y = sp.symbols("x y")
 
@@ -202,13 +203,7 @@ def test_scaled_tolerance_and_epsilon_closed_form():
     assert ab.results["KKT"].epsilon == pytest.approx(kappa * delta, rel=1e-3)
 
 
-def _instances():
-    from test_bruteforce import instances
-
-    return instances()
-
-
-@given(st.deferred(_instances))
+@given(degenerate_mpccs())
 @settings(max_examples=15)
 def test_epsilon_is_the_brute_force_minimum_over_the_scale(prob):
     """epsilon * scale equals the smallest residual over the notion's set found by brute-force
@@ -224,10 +219,9 @@ def test_epsilon_is_the_brute_force_minimum_over_the_scale(prob):
 # ---------------------------------------------------------------- the sets check covers with
 def test_pair_cells_match_the_definitions_of_the_notions():
     """kernel.pair_cells (from the branch table) against the predicates written from the definitions
-    in _bruteforce (independent): the same closed sign cells for every notion."""
-    from _bruteforce import CELLS, PREDICATES
-
+    in ialam_verify.testing.oracles (independent): the same closed sign cells for every notion."""
     from ialam_verify.stationarity.kernel import pair_cells
+    from ialam_verify.testing.oracles import CELLS, PREDICATES
 
     sign = {1: "+", -1: "-", 0: "0"}
     for notion in ("W", "A", "C", "M", "S"):
