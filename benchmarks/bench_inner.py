@@ -191,11 +191,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     repeat = args.repeat or (3 if args.quick else 10)
     if repeat < 1:
         ap.error(f"--repeat must be >= 1; got {repeat}")
-    rows = inner_ratios(CASES, repeat, reference=args.with_reference)
+    clock = "cpu" if args.cpu_time else "wall"
+    rows = inner_ratios(CASES, repeat, reference=args.with_reference, clock=clock)
     print(
-        "One inner iteration against the matrix products it cannot avoid (min of",
-        repeat,
-        "repeats)",
+        f"One inner iteration against the matrix products it cannot avoid ({clock} time, min of"
+        f" {repeat} repeats)"
     )
     head = f"{'sizes':<20}{'N':>7}{'inner [ms]':>12}{'products [ms]':>15}{'ratio':>8}"
     head += f"{'before: inner':>15}{'ratio':>7}"
