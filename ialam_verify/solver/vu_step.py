@@ -44,7 +44,7 @@ def _scratch_arrays() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarr
     """Per-thread scratch of the block kernel: float, int64 (bit patterns) and bool arrays."""
     arrays = getattr(_scratch, "arrays", None)
     if arrays is None or arrays[0][0].shape[0] < BLOCK:
-        floats = [np.empty(BLOCK) for _ in range(12)]
+        floats = [np.empty(BLOCK) for _ in range(12)] + [np.zeros(BLOCK)]  # F[12]: read-only zeros
         ints = [np.empty(BLOCK, dtype=np.int64) for _ in range(3)]
         bools = [np.empty(BLOCK, dtype=bool) for _ in range(2)]
         arrays = _scratch.arrays = (floats, ints, bools)
@@ -109,11 +109,12 @@ def _branch_block(a, p, c, qb, v0, ray_v, ray_e, e_v0, slope, sign, v, u, e, F, 
         t = np.multiply(slope, p, out=F[8][:n])
         t += qb
     t /= k
+    zero = F[12][:n]  # maximum(t, 0.0) with an array 0 is the same, and twice as fast
     if sign > 0:
-        np.maximum(t, 0.0, out=t)
+        np.maximum(t, zero, out=t)
         v_ray = t
     else:
-        np.minimum(t, 0.0, out=t)
+        np.minimum(t, zero, out=t)
         v_ray = np.multiply(slope, t, out=F[7][:n])
     e2 = np.multiply(k, t, out=e)
     e2 *= t
@@ -137,7 +138,7 @@ def _solve_vu_block(a, p, c, q, beta, alpha: float, v: np.ndarray, u: np.ndarray
     F, I, B = _scratch_arrays()
     n = p.shape[0]
     v0 = np.divide(p, a, out=F[0][:n])
-    ray_v = np.maximum(v0, 0.0, out=F[1][:n])
+    ray_v = np.maximum(v0, F[12][:n], out=F[1][:n])
     ray_e = np.multiply(a, ray_v, out=F[2][:n])
     ray_e *= ray_v
     e_v0 = np.multiply(a, v0, out=F[3][:n])

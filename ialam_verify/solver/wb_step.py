@@ -53,13 +53,18 @@ def _column_norms(Z: np.ndarray) -> np.ndarray:
 def _shrink_columns(Z: np.ndarray, t: float) -> None:
     r"""In place: :math:`Z_{:,j} \leftarrow (1 - t/\|Z_{:,j}\|) Z_{:,j}` if :math:`\|Z_{:,j}\| > t`, else 0.
 
-    Each kept column is scaled by the same number ``1 - t/norm`` as in the textbook formula, so the
-    result does not depend on how the scale is computed for the columns that vanish.
+    Each kept column is scaled by the same number ``1 - t/norm`` as in the textbook formula; ``t > 0``.
     """
+    if t == np.inf:  # every column vanishes (a NaN entry stays NaN, as with the formula)
+        Z *= 0.0
+        return
     norms = _column_norms(Z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = 1.0 - t / norms
-    Z *= np.where(norms > t, scale, 0.0)
+    # 1 - t/max(norm, t): 1 - t/norm where norm > t; exactly 1 - t/t = 0 elsewhere (t > 0), with no
+    # division by a zero norm (a NaN norm stays NaN, as does the column either way)
+    scale = np.maximum(norms, t)
+    np.divide(t, scale, out=scale)
+    np.subtract(1.0, scale, out=scale)
+    Z *= scale
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,13 @@ def _prox_gradient(
     DG = np.empty_like(WG)
     WGn = np.empty_like(WG)
     Z = np.empty_like(W)
+    S = np.empty_like(
+        W
+    )  # products summed at once: np.sum(X * Y) is add.reduce(multiply(X, Y, out=S))
+
+    def inner(X: np.ndarray, Y: np.ndarray):
+        return add_reduce(np.multiply(X, Y, out=S), axis=None)
+
     for it in range(1, max_iter + 1):
         fref = max(hist[-memory:])
         for _trial in range(64):  # at most log2(L_max / L_min) < 21 doublings reach L_max
@@ -161,8 +173,8 @@ def _prox_gradient(
             np.subtract(Wn, W, out=D)
             np.matmul(D, G, out=DG)
             np.add(WG, DG, out=WGn)
-            fn = 0.5 * add_reduce(Wn * WGn, axis=None) - add_reduce(Wn * C, axis=None) + pen
-            dd = float(add_reduce(D * D, axis=None))
+            fn = 0.5 * inner(Wn, WGn) - inner(Wn, C) + pen
+            dd = float(inner(D, D))
             if fn <= fref - 0.5 * sigma * alpha * dd or dd == 0.0 or alpha >= L_max:
                 break
             alpha = min(2.0 * alpha, L_max)
@@ -182,7 +194,7 @@ def _prox_gradient(
         hist.append(f)
         if res <= tol * scale:
             return W, ProxGradInfo(it, res / scale, True)
-        curv = float(add_reduce(D * DG, axis=None))
+        curv = float(inner(D, DG))
         alpha = min(max(curv / dd, L_min), L_max) if dd > 0 else alpha
     return W, ProxGradInfo(it, res / scale, bool(res <= tol * scale))
 
