@@ -55,13 +55,13 @@ def _shrink_columns(Z: np.ndarray, t: float) -> None:
 
     Each kept column is scaled by the same number ``1 - t/norm`` as in the textbook formula; ``t > 0``.
     """
-    if t == np.inf:  # every column vanishes (a NaN entry stays NaN, as with the formula)
+    if t == np.inf:  # every column is scaled by 0 (as by the formula: no norm exceeds t)
         Z *= 0.0
         return
     norms = _column_norms(Z)
-    # 1 - t/max(norm, t): 1 - t/norm where norm > t; exactly 1 - t/t = 0 elsewhere (t > 0), with no
-    # division by a zero norm (a NaN norm stays NaN, as does the column either way)
-    scale = np.maximum(norms, t)
+    # 1 - t/fmax(norm, t) is 1 - t/norm where norm > t and exactly 1 - t/t = 0 elsewhere, also for a
+    # zero or NaN norm (fmax ignores NaN): the formula's scale, without a division by zero or np.where
+    scale = np.fmax(norms, t)
     np.divide(t, scale, out=scale)
     np.subtract(1.0, scale, out=scale)
     Z *= scale

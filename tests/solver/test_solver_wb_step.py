@@ -431,3 +431,20 @@ def test_wb_step_method_and_whole_iterations_match_the_plain_formulas(seed, size
         got, expected = LiftedPoint(Wg, bg, Vg, Ug), LiftedPoint(We, be, Ve, Ue)
         for k, (a, r) in enumerate(zip(got.V + got.U, expected.V + expected.U, strict=True)):
             assert_close(a, r, f"iteration {it}, (V + U)[{k}]")
+
+
+@pytest.mark.parametrize("t", [0.0, 1e-3, 0.5, 1.0, 3.0, np.inf])
+def test_group_soft_threshold_matches_the_plain_formula_on_odd_columns(t):
+    """Zero, tiny, NaN and infinite columns: the in-place shrink gives the formula's numbers exactly."""
+    import _speed_reference as ref
+
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((4, 6))
+    Z[:, 0] = 0.0
+    Z[1, 1] = np.nan
+    Z[2, 2] = np.inf
+    Z[:, 3] *= 1e-300
+    Z[:, 4] = Z[:, 4] / np.linalg.norm(Z[:, 4]) * 0.5  # norm exactly at a threshold
+    with np.errstate(invalid="ignore"):
+        got, expected = group_soft_threshold(Z, t), ref.group_soft_threshold(Z, t)
+    np.testing.assert_array_equal(got, expected, err_msg=f"t = {t}")
