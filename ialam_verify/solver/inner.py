@@ -131,6 +131,7 @@ class AlternatingMinimization:
                 prob.lambda_w / rho,
                 gram=state.gram0 if ell == 0 else None,
                 gram_lmax=state.gram0_lmax if ell == 0 else None,
+                input_mean=self._data_mean if ell == 0 else None,
                 bias_bound=prob.relu_bias_bound,
                 tol=self.wb_tol,
                 max_iter=self.wb_iteration_cap(ell),
@@ -202,6 +203,11 @@ class AlternatingMinimization:
             V_new.append(v)
             U_new.append(u)
         return V_new, U_new
+
+    @cached_property
+    def _data_mean(self) -> np.ndarray:
+        """Row means of the data ``X``, the first layer's input (fixed for the whole run)."""
+        return self.problem.X.mean(axis=1)
 
     @cached_property
     def _last_layer_p(self) -> np.ndarray:

@@ -249,6 +249,7 @@ def wb_layer_step(
     bias_bound: float | None = None,
     tol: float = 1e-8,
     max_iter: int = 500,
+    input_mean: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, ProxGradInfo]:
     r"""Solve :math:`\min_{W,b} \frac12\|T - WP - b1^T\|_F^2 + \text{lam}\,\|W\|_{2,1}` (b >= bias_bound if given).
 
@@ -267,12 +268,14 @@ def wb_layer_step(
         Gram of ``[P; 1^T]`` with one), e.g. the fixed one of the first layer.
     gram_lmax : float, optional
         Its largest eigenvalue (computed when not given).
+    input_mean : ndarray (N_{l-1},), optional
+        ``P.mean(axis=1)`` if already known (the first layer's input is the fixed data).
     """
     N = P.shape[1]
-    pbar = P.mean(axis=1)
+    pbar = P.mean(axis=1) if input_mean is None else input_mean
     tbar = T.mean(axis=1)
     if bias_bound is None:
-        G = gram if gram is not None else centred_gram(P)
+        G = gram if gram is not None else centred_gram(P, pbar)
         C = T @ P.T
         C -= N * np.outer(tbar, pbar)
         W, info = _prox_gradient(
@@ -318,9 +321,9 @@ def largest_eigenvalue(G: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(G)[-1])
 
 
-def centred_gram(P: np.ndarray) -> np.ndarray:
-    r""":math:`P_cP_c^T = PP^T - N\bar p\bar p^T`."""
-    pbar = P.mean(axis=1)
+def centred_gram(P: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    r""":math:`P_cP_c^T = PP^T - N\bar p\bar p^T` (``mean``: :math:`\bar p` if already computed)."""
+    pbar = P.mean(axis=1) if mean is None else mean
     G = P @ P.T
     G -= P.shape[1] * np.outer(pbar, pbar)
     return G

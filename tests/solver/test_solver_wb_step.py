@@ -386,7 +386,8 @@ def test_layer_step_matches_the_plain_formulas(
         G = centred_gram(P) if bias_bound is None else augmented_gram(P)
         kw.update(gram=G, gram_lmax=float(np.linalg.eigvalsh(G)[-1]))
     args = (T, P, W0.copy(), b0.copy(), lam)
-    got = wb_layer_step(*args, **kw)
+    mean = {"input_mean": P.mean(axis=1)} if precomputed else {}
+    got = wb_layer_step(*args, **kw, **mean)
     expected = ref.wb_layer_step(*args, **kw)
     assert_same_solve(got, expected, f"wb_layer_step({kw.get('bias_bound')}, {max_iter}, {tol})")
     np.testing.assert_array_equal(args[2], W0, err_msg="the warm start was changed")
