@@ -43,8 +43,9 @@ _scratch = threading.local()
 def _scratch_arrays() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Per-thread scratch of the block kernel: float, int64 (bit patterns) and bool arrays."""
     arrays = getattr(_scratch, "arrays", None)
-    if arrays is None or arrays[0][0].shape[0] < BLOCK:
-        floats = [np.empty(BLOCK) for _ in range(12)] + [np.zeros(BLOCK)]  # F[12]: read-only zeros
+    if arrays is None or arrays[0][0].shape[0] < BLOCK:  # (BLOCK may be lowered in tests)
+        # F[12] holds zeros and is only read; F[13] is the u <= 0 branch's e
+        floats = [np.empty(BLOCK) for _ in range(12)] + [np.zeros(BLOCK), np.empty(BLOCK)]
         ints = [np.empty(BLOCK, dtype=np.int64) for _ in range(3)]
         bools = [np.empty(BLOCK, dtype=bool) for _ in range(2)]
         arrays = _scratch.arrays = (floats, ints, bools)
@@ -146,9 +147,9 @@ def _solve_vu_block(a, p, c, q, beta, alpha: float, v: np.ndarray, u: np.ndarray
     ep = F[4][:n]
     qb = np.add(q, beta, out=F[5][:n])
     _branch_block(a, p, c, qb, v0, ray_v, ray_e, e_v0, 1.0, 1.0, v, u, ep, F, I, B)
-    vn, un, en = F[10][:n], F[11][:n], F[5][:n]
+    vn, un, en = F[10][:n], F[11][:n], F[13][:n]
     ab = np.multiply(alpha, beta, out=F[9][:n]) if np.ndim(beta) else alpha * beta
-    qn = np.add(q, ab, out=F[5][:n])  # qb is no longer needed
+    qn = np.add(q, ab, out=F[5][:n])  # over qb, no longer needed
     _branch_block(a, p, c, qn, v0, ray_v, ray_e, e_v0, alpha, -1.0, vn, un, en, F, I, B)
     # the branch minima are -ep/2 and -en/2: the larger e wins, ties go to u >= 0
     take_neg = np.negative(np.greater(en, ep, out=B[0][:n]), dtype=np.int64, out=I[0][:n])
