@@ -27,7 +27,9 @@ Timings are the minimum over ``repeat`` alternating repeats of the iteration and
 Run: ``python benchmarks/bench_inner.py`` (``--quick`` for fewer repeats, ``--with-reference`` to time
 the implementation from before the speed work, kept in ``tests/solver/_speed_reference.py``, in the
 same run; ``--cpu-time`` to time CPU seconds, e.g. ``OPENBLAS_NUM_THREADS=1 python
-benchmarks/bench_inner.py --cpu-time --with-reference`` on a loaded machine). ``inner_ratios()`` returns the rows for ``bench_solver.py``.
+benchmarks/bench_inner.py --cpu-time --with-reference --floor`` on a loaded machine; ``--floor``
+adds the same table with one (w, b) proximal-gradient iteration per layer: what the rest of an
+iteration costs). ``inner_ratios()`` returns the rows for ``bench_solver.py``.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ def inner_ratios(
     repeat: int = 10,
     reference: bool = False,
     clock: str = "wall",
+    wb_iterations: int | None = None,
 ) -> list[dict]:
     """One row per case: ``sizes, n, inner_ms, products_ms, ratio`` (inner / products), the figures of
     ``docs/benchmarks.md`` before the speed work (``before_inner_ms, before_products_ms, before_ratio``,
@@ -122,6 +125,11 @@ def inner_ratios(
     ``clock`` is "wall" (``time.perf_counter``) or "cpu" (``time.process_time``: the process's CPU
     time, steadier on a machine shared with other jobs; with one BLAS thread it is the wall time an
     idle machine would show, e.g. ``OPENBLAS_NUM_THREADS=1``).
+
+    ``wb_iterations`` overrides the (w, b) work budget (``wb_iteration_cap``) with that many
+    proximal-gradient iterations per layer: not the solver's behaviour, a measurement of what the rest
+    of an iteration costs (with 1, the floor of this design: the closed form, the first layer's
+    products with its Gram matrix, per-call overhead).
     """
     if clock not in ("wall", "cpu"):
         raise ValueError(f"clock must be 'wall' or 'cpu'; got {clock!r}")
@@ -130,6 +138,8 @@ def inner_ratios(
     for sizes, n in cases:
         sizes = tuple(sizes)
         prob, am, point, state, xi, rho = _setup(sizes, n)
+        if wb_iterations is not None:
+            object.__setattr__(am, "wb_iteration_cap", lambda ell, k=int(wb_iterations): k)
 
         def update(am=am, point=point, state=state, xi=xi, rho=rho) -> None:
             am.update(point, state, xi, rho)
@@ -183,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also time the implementation from before the speed work in the same run",
     )
     ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure with one (w,b) proximal-gradient iteration per layer (not the solver's"
+        " budget: what the rest of an iteration costs)",
+    )
+    ap.add_argument(
         "--cpu-time",
         action="store_true",
         help="time CPU seconds of this process (steadier on a shared machine; use one BLAS thread)",
@@ -214,6 +230,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(line)
     print("(before: docs/benchmarks.md at commit a63f5df, another run; goals: ratio <= 2 at")
     print(" 784-100-50-10 N=1000, <= 10 at 10-10-2 N=500)")
+    if args.floor:
+        floor = inner_ratios(CASES, repeat, clock=clock, wb_iterations=1)
+        print(
+            "\nThe same with ONE (w,b) proximal-gradient iteration per layer (not the solver's budget;"
+        )
+        print("what the rest of an iteration costs: the floor of this design)")
+        print(f"{'sizes':<20}{'N':>7}{'inner [ms]':>12}{'products [ms]':>15}{'ratio':>8}")
+        for r in floor:
+            print(
+                f"{str(r['sizes']):<20}{r['n']:>7}{r['inner_ms']:>12.2f}{r['products_ms']:>15.2f}"
+                f"{r['ratio']:>8.1f}"
+            )
 
 
 if __name__ == "__main__":
