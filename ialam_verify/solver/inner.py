@@ -17,6 +17,7 @@ always carries the iteration count and an error measure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -130,6 +131,7 @@ class AlternatingMinimization:
                 prob.lambda_w / rho,
                 gram=state.gram0 if ell == 0 else None,
                 gram_lmax=state.gram0_lmax if ell == 0 else None,
+                input_mean=self._data_mean if ell == 0 else None,
                 bias_bound=prob.relu_bias_bound,
                 tol=self.wb_tol,
                 max_iter=self.wb_iteration_cap(ell),
@@ -161,29 +163,57 @@ class AlternatingMinimization:
         prob = self.problem
         L, N = prob.n_layers, prob.n_samples
         taus = proximal_taus(W, rho, self.tau1)
-        prev = [prob.X, *point.V[:-1]]
-        lin = [Wl @ Pl + bl[:, None] for Wl, Pl, bl in zip(W, prev, b, strict=True)]
-        Gs = [xi[ell] + rho * (point.U[ell] - lin[ell]) for ell in range(L)]
+        # lin = W P + b and G = Xi + rho (U - lin), per layer; the operations are those of the plain
+        # formulas (bit for bit the same values), written in place to spare temporaries
+        Gs = []
+        for ell in range(L):
+            P = prob.X if ell == 0 else point.V[ell - 1]
+            lin = W[ell] @ P
+            lin += b[ell][:, None]
+            if ell == 0:  # the first layer's lin is needed again for q
+                lin0 = lin
+                g = point.U[0] - lin
+            else:
+                g = np.subtract(point.U[ell], lin, out=lin)
+            g *= rho
+            g += xi[ell]
+            Gs.append(g)
         V_new, U_new = [], []
         for ell in range(L):
             beta = prob.beta[ell]
             if ell == L - 1:
                 a = 2.0 * prob.lambda_v + 2.0 / N
-                p = 2.0 * prob.Y / N - beta
+                p = self._last_layer_p
             else:
                 t_next = taus[ell + 1]
                 a = 2.0 * prob.lambda_v + t_next
-                p = t_next * point.V[ell] + W[ell + 1].T @ Gs[ell + 1] - beta
+                p = W[ell + 1].T @ Gs[ell + 1]
+                p += t_next * point.V[ell]
+                p -= beta
             if ell == 0:
                 c = rho + self.tau1
-                q = rho * lin[0] - xi[0] + self.tau1 * point.U[0]
+                q = np.multiply(lin0, rho, out=lin0)
+                q -= xi[0]
+                q += self.tau1 * point.U[0]
             else:
                 c = taus[ell]
-                q = taus[ell] * point.U[ell] - Gs[ell]
+                q = taus[ell] * point.U[ell]
+                q -= Gs[ell]
             v, u = solve_vu(a, p, c, q, beta, prob.alpha)
             V_new.append(v)
             U_new.append(u)
         return V_new, U_new
+
+    @cached_property
+    def _data_mean(self) -> np.ndarray:
+        """Row means of the data ``X``, the first layer's input (fixed for the whole run)."""
+        return self.problem.X.mean(axis=1)
+
+    @cached_property
+    def _last_layer_p(self) -> np.ndarray:
+        r""":math:`p = 2Y/N - \beta_L` of the last layer's (v, u) problem: fixed for the whole run."""
+        prob = self.problem
+        return 2.0 * prob.Y / prob.n_samples - prob.beta[-1]
 
     def update(
         self, point: LiftedPoint, state: AMState, xi: list[np.ndarray], rho: float

@@ -33,14 +33,38 @@ import numpy as np
 
 
 def group_soft_threshold(W: np.ndarray, t: float) -> np.ndarray:
-    r"""Proximal map of :math:`t\sum_j\|W_{:,j}\|`: each column shrunk by ``t`` in norm, to 0 if shorter."""
+    r"""Proximal map of :math:`t\sum_j\|W_{:,j}\|`: each column shrunk by ``t`` in norm, to 0 if shorter.
+
+    :math:`W_{:,j} \mapsto \max(0, 1 - t/\|W_{:,j}\|)\,W_{:,j}` (a column of norm at most ``t``, also a
+    zero column, becomes exactly 0).
+    """
+    out = np.array(W, dtype=float, copy=True)
     if t <= 0.0:
-        return W.copy()
-    norms = np.linalg.norm(W, axis=0)
-    keep = norms > t
-    scale = np.zeros_like(norms)
-    scale[keep] = 1.0 - t / norms[keep]
-    return W * scale[None, :]
+        return out
+    _shrink_columns(out, t)
+    return out
+
+
+def _column_norms(Z: np.ndarray) -> np.ndarray:
+    r""":math:`\|Z_{:,j}\|` for every column; bit for bit ``np.linalg.norm(Z, axis=0)``, without its wrapper."""
+    return np.sqrt(np.add.reduce(Z * Z, axis=0))
+
+
+def _shrink_columns(Z: np.ndarray, t: float) -> None:
+    r"""In place: :math:`Z_{:,j} \leftarrow (1 - t/\|Z_{:,j}\|) Z_{:,j}` if :math:`\|Z_{:,j}\| > t`, else 0.
+
+    Each kept column is scaled by the same number ``1 - t/norm`` as in the textbook formula; ``t > 0``.
+    """
+    if t == np.inf:  # every column is scaled by 0 (as by the formula: no norm exceeds t)
+        Z *= 0.0
+        return
+    norms = _column_norms(Z)
+    # 1 - t/fmax(norm, t) is 1 - t/norm where norm > t and exactly 1 - t/t = 0 elsewhere, also for a
+    # zero or NaN norm (fmax ignores NaN): the formula's scale, without a division by zero or np.where
+    scale = np.fmax(norms, t)
+    np.divide(t, scale, out=scale)
+    np.subtract(1.0, scale, out=scale)
+    Z *= scale
 
 
 @dataclass(frozen=True)
@@ -79,30 +103,78 @@ def prox_gradient_bb(
     :math:`[10^{-6}L, L]` (without the cap an ill-conditioned ``G``, such as MNIST's pixel Gram matrix,
     made BB steps that took dozens of rejected trials).
     """
+
+    def prox_and_penalty(Z: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        Wn = prox(Z, t)
+        if Wn is not Z and np.may_share_memory(Wn, Z):
+            Wn = Wn.copy()  # Z is overwritten by the next trial
+        return Wn, penalty(Wn)
+
+    return _prox_gradient(
+        G, C, W0, prox_and_penalty, penalty, tol, max_iter, memory, sigma, lipschitz
+    )
+
+
+def _prox_gradient(
+    G: np.ndarray,
+    C: np.ndarray,
+    W0: np.ndarray,
+    prox_and_penalty: Callable[[np.ndarray, float], tuple[np.ndarray, float]],
+    penalty: Callable[[np.ndarray], float],
+    tol: float,
+    max_iter: int,
+    memory: int,
+    sigma: float,
+    lipschitz: float | None,
+) -> tuple[np.ndarray, ProxGradInfo]:
+    r"""The iteration of :func:`prox_gradient_bb`; ``prox_and_penalty(Z, t)`` returns the prox of
+    :math:`t\,r` at ``Z`` and :math:`r` there, and may overwrite ``Z`` (a scratch array) and return it;
+    ``penalty(W)`` is :math:`r(W)`, used once at the start.
+
+    Why it is written this way: at the sizes of a network layer each trial is a dozen array operations
+    on small matrices, so their count and temporaries matter. The sums are the same ``add.reduce`` calls
+    in the same order as ``np.sum`` (bit for bit: the nonmonotone test is decided at rounding level near
+    convergence, and a different rounding there would change the iterates far beyond rounding); the
+    matrix products go into buffers allocated once per solve.
+    """
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(C)) and np.all(np.isfinite(W0))):
         return W0.copy(), ProxGradInfo(0, float("inf"), False)
     if lipschitz is None:
         lipschitz = largest_eigenvalue(G)
+    add_reduce = np.add.reduce
     L_max = max(float(lipschitz), 1e-300)
     L_min = 1e-6 * L_max
-    W = W0.copy()
+    W = np.array(W0, dtype=float, copy=True)
     WG = W @ G
     grad = WG - C
-    f = 0.5 * np.sum(W * WG) - np.sum(W * C) + penalty(W)
+    f = 0.5 * add_reduce(W * WG, axis=None) - add_reduce(W * C, axis=None) + penalty(W)
     hist = [f]
     alpha = L_max  # safe first step; BB takes over from the second
     scale = max(1.0, float(np.linalg.norm(C)))
     res = np.inf
     it = 0
+    D = np.empty_like(W)
+    DG = np.empty_like(WG)
+    WGn = np.empty_like(WG)
+    Z = np.empty_like(W)
+    S = np.empty_like(
+        W
+    )  # products summed at once: np.sum(X * Y) is add.reduce(multiply(X, Y, out=S))
+
+    def inner(X: np.ndarray, Y: np.ndarray):
+        return add_reduce(np.multiply(X, Y, out=S), axis=None)
+
     for it in range(1, max_iter + 1):
         fref = max(hist[-memory:])
         for _trial in range(64):  # at most log2(L_max / L_min) < 21 doublings reach L_max
-            Wn = prox(W - grad / alpha, 1.0 / alpha)
-            D = Wn - W
-            DG = D @ G
-            WGn = WG + DG
-            fn = 0.5 * np.sum(Wn * WGn) - np.sum(Wn * C) + penalty(Wn)
-            dd = float(np.sum(D * D))
+            np.divide(grad, alpha, out=Z)
+            np.subtract(W, Z, out=Z)
+            Wn, pen = prox_and_penalty(Z, 1.0 / alpha)
+            np.subtract(Wn, W, out=D)
+            np.matmul(D, G, out=DG)
+            np.add(WG, DG, out=WGn)
+            fn = 0.5 * inner(Wn, WGn) - inner(Wn, C) + pen
+            dd = float(inner(D, D))
             if fn <= fref - 0.5 * sigma * alpha * dd or dd == 0.0 or alpha >= L_max:
                 break
             alpha = min(2.0 * alpha, L_max)
@@ -111,14 +183,58 @@ def prox_gradient_bb(
             # the outer loop sees the non-finite iterate and stops with status 6
             return W0.copy(), ProxGradInfo(it, float("inf"), False)
         res = alpha * np.sqrt(dd)
-        W, WG, f = Wn, WGn, fn
-        grad = WG - C
+        # accept: the candidate becomes the iterate; the old iterate's arrays become scratch
+        if Wn is Z:
+            W, Z = Z, W
+        else:
+            W = Wn
+        WG, WGn = WGn, WG
+        f = fn
+        np.subtract(WG, C, out=grad)
         hist.append(f)
         if res <= tol * scale:
             return W, ProxGradInfo(it, res / scale, True)
-        curv = float(np.sum(D * DG))
+        curv = float(inner(D, DG))
         alpha = min(max(curv / dd, L_min), L_max) if dd > 0 else alpha
     return W, ProxGradInfo(it, res / scale, bool(res <= tol * scale))
+
+
+def _group_lasso_penalty(lam: float, n_in: int) -> Callable[[np.ndarray], float]:
+    r""":math:`\lambda\sum_{j < n_{in}}\|W_{:,j}\|` (the columns past ``n_in``, a bias, are not penalized)."""
+
+    def penalty(W: np.ndarray) -> float:
+        return lam * float(np.add.reduce(_column_norms(W[:, :n_in])))
+
+    return penalty
+
+
+def _group_lasso_prox(lam: float) -> Callable[[np.ndarray, float], tuple[np.ndarray, float]]:
+    r"""``(Z, t) -> (prox of t lam ||.||_{2,1} at Z, lam ||result||_{2,1})``, shrinking ``Z`` in place."""
+
+    def prox_and_penalty(Z: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        thr = t * lam
+        if thr > 0.0:
+            _shrink_columns(Z, thr)
+        return Z, lam * float(np.add.reduce(_column_norms(Z)))
+
+    return prox_and_penalty
+
+
+def _group_lasso_bias_prox(
+    lam: float, n_in: int, bias_bound: float
+) -> Callable[[np.ndarray, float], tuple[np.ndarray, float]]:
+    r"""As :func:`_group_lasso_prox` on ``Z[:, :n_in]``; the last column (the bias) projected on
+    ``>= bias_bound``."""
+
+    def prox_and_penalty(Z: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        Wz = Z[:, :n_in]
+        thr = t * lam
+        if thr > 0.0:
+            _shrink_columns(Wz, thr)
+        np.maximum(Z[:, n_in], bias_bound, out=Z[:, n_in])
+        return Z, lam * float(np.add.reduce(_column_norms(Wz)))
+
+    return prox_and_penalty
 
 
 def wb_layer_step(
@@ -133,6 +249,7 @@ def wb_layer_step(
     bias_bound: float | None = None,
     tol: float = 1e-8,
     max_iter: int = 500,
+    input_mean: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, ProxGradInfo]:
     r"""Solve :math:`\min_{W,b} \frac12\|T - WP - b1^T\|_F^2 + \text{lam}\,\|W\|_{2,1}` (b >= bias_bound if given).
 
@@ -149,43 +266,50 @@ def wb_layer_step(
     gram : ndarray, optional
         A precomputed Gram matrix of ``P`` (centred :math:`P_cP_c^T` without a bias bound, the uncentred
         Gram of ``[P; 1^T]`` with one), e.g. the fixed one of the first layer.
+    gram_lmax : float, optional
+        Its largest eigenvalue (computed when not given).
+    input_mean : ndarray (N_{l-1},), optional
+        ``P.mean(axis=1)`` if already known (the first layer's input is the fixed data).
     """
     N = P.shape[1]
-    pbar = P.mean(axis=1)
+    pbar = P.mean(axis=1) if input_mean is None else input_mean
     tbar = T.mean(axis=1)
     if bias_bound is None:
-        G = gram if gram is not None else centred_gram(P)
-        C = T @ P.T - N * np.outer(tbar, pbar)
-        W, info = prox_gradient_bb(
+        G = gram if gram is not None else centred_gram(P, pbar)
+        C = T @ P.T
+        C -= N * np.outer(tbar, pbar)
+        W, info = _prox_gradient(
             G,
             C,
             W0,
-            lambda Z, t: group_soft_threshold(Z, t * lam),
-            lambda Z: lam * float(np.sum(np.linalg.norm(Z, axis=0))),
-            tol=tol,
-            lipschitz=gram_lmax if gram is not None else None,
-            max_iter=max_iter,
+            _group_lasso_prox(lam),
+            _group_lasso_penalty(lam, P.shape[0]),
+            tol,
+            max_iter,
+            5,
+            1e-4,
+            gram_lmax if gram is not None else None,
         )
         return W, tbar - W @ pbar, info
     n_in = P.shape[0]
     G = gram if gram is not None else augmented_gram(P)
-    C = np.hstack([T @ P.T, N * tbar[:, None]])
-
-    def prox(Z: np.ndarray, t: float) -> np.ndarray:
-        out = np.empty_like(Z)
-        out[:, :n_in] = group_soft_threshold(Z[:, :n_in], t * lam)
-        out[:, n_in] = np.maximum(Z[:, n_in], bias_bound)
-        return out
-
-    Wb, info = prox_gradient_bb(
+    C = np.empty((T.shape[0], n_in + 1))
+    C[:, :n_in] = T @ P.T
+    C[:, n_in] = N * tbar
+    Wb0 = np.empty((W0.shape[0], n_in + 1))
+    Wb0[:, :n_in] = W0
+    Wb0[:, n_in] = b0
+    Wb, info = _prox_gradient(
         G,
         C,
-        np.hstack([W0, b0[:, None]]),
-        prox,
-        lambda Z: lam * float(np.sum(np.linalg.norm(Z[:, :n_in], axis=0))),
-        tol=tol,
-        lipschitz=gram_lmax if gram is not None else None,
-        max_iter=max_iter,
+        Wb0,
+        _group_lasso_bias_prox(lam, n_in, bias_bound),
+        _group_lasso_penalty(lam, n_in),
+        tol,
+        max_iter,
+        5,
+        1e-4,
+        gram_lmax if gram is not None else None,
     )
     return Wb[:, :n_in].copy(), Wb[:, n_in].copy(), info
 
@@ -197,10 +321,12 @@ def largest_eigenvalue(G: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(G)[-1])
 
 
-def centred_gram(P: np.ndarray) -> np.ndarray:
-    r""":math:`P_cP_c^T = PP^T - N\bar p\bar p^T`."""
-    pbar = P.mean(axis=1)
-    return P @ P.T - P.shape[1] * np.outer(pbar, pbar)
+def centred_gram(P: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    r""":math:`P_cP_c^T = PP^T - N\bar p\bar p^T` (``mean``: :math:`\bar p` if already computed)."""
+    pbar = P.mean(axis=1) if mean is None else mean
+    G = P @ P.T
+    G -= P.shape[1] * np.outer(pbar, pbar)
+    return G
 
 
 def augmented_gram(P: np.ndarray) -> np.ndarray:

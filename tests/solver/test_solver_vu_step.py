@@ -226,3 +226,116 @@ def test_vectorized_over_arrays_and_broadcasting():
         exact, _, _ = exact_vu_minimum(a[idx], p[idx], c[idx], q[idx], beta, alpha)
         got = vu_value(a[idx], p[idx], c[idx], q[idx], beta, alpha, v[idx], u[idx])
         assert got <= float(exact) + 1e-12 * vu_scale(a[idx], p[idx], c[idx], q[idx], beta)
+
+
+# ------------------------------------------------- the optimized code against the plain formulas
+# ``_speed_reference`` keeps the implementation from before the speed work (one np.where per case,
+# whole-array temporaries); the block kernel must give the same numbers. They are in fact the same bit
+# for bit (same operations, same order); the assertion asks for 1e-12 relative, the documented promise.
+def assert_same(got, ref, what):
+    for g, r, name in zip(got, ref, ("v", "u"), strict=True):
+        assert g.shape == r.shape, f"{what}: {name} has shape {g.shape}, reference {r.shape}"
+        scale = max(1.0, float(np.max(np.abs(r), initial=0.0)))
+        np.testing.assert_allclose(
+            g,
+            r,
+            rtol=1e-12,
+            atol=1e-12 * scale,
+            err_msg=f"{what}: {name} differs from the reference",
+        )
+
+
+def _coef(draw, shape, lo, hi, positive=False):
+    """A scalar or an array of ``shape``; integers now and then (exact ties, zeros)."""
+    kind = draw(st.sampled_from(["scalar", "array", "integers"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    if kind == "scalar":
+        x = draw(st.floats(lo, hi)) if not positive else draw(st.floats(max(lo, 1e-3), hi))
+        return abs(x) if positive else x
+    x = rng.uniform(lo, hi, shape)
+    if kind == "integers":
+        x = np.round(x)
+    if positive:
+        x = np.abs(x) + 1e-3
+    return x
+
+
+@st.composite
+def vu_inputs(draw):
+    shape = draw(st.sampled_from([(), (7,), (3, 5), (4, 9), (2, 40)]))
+    a = _coef(draw, shape, 1e-3, 50.0, positive=True)
+    c = _coef(draw, shape, 1e-3, 50.0, positive=True)
+    p = _coef(draw, shape, -30.0, 30.0)
+    q = _coef(draw, shape, -30.0, 30.0)
+    beta = draw(st.one_of(st.just(0.0), st.floats(0.0, 20.0)))
+    if draw(st.booleans()):
+        beta = np.abs(_coef(draw, shape, 0.0, 20.0))
+    alpha = draw(alphas)
+    return a, p, c, q, beta, alpha
+
+
+@given(args=vu_inputs(), block=st.sampled_from([1, 3, 16, None]))
+def test_block_kernel_matches_the_plain_formulas(args, block):
+    """Random inputs (scalars and arrays, integer ties), blocks smaller than the arrays included."""
+    from unittest import mock
+
+    import _speed_reference as ref
+
+    import ialam_verify.solver.vu_step as vu_mod
+
+    expected = ref.solve_vu(*args)
+    with mock.patch.object(vu_mod, "BLOCK", block or vu_mod.BLOCK):
+        got = solve_vu(*args)
+    assert_same(got, expected, f"solve_vu(block={block})")
+
+
+def test_block_kernel_on_the_talk_tie_and_across_block_boundaries():
+    """The exact tie of ``test_exact_tie_in_rationals...`` repeated over 3 blocks and a partial one."""
+    import _speed_reference as ref
+
+    import ialam_verify.solver.vu_step as vu_mod
+
+    m = 3 * vu_mod.BLOCK + 5
+    rng = np.random.default_rng(3)
+    p = np.where(rng.random(m) < 0.5, 0.0, rng.normal(0, 2, m))
+    q = np.where(rng.random(m) < 0.5, -2.0, rng.normal(0, 2, m))
+    got = solve_vu(3.0, p, 1.0, q, 3.0, 0.5)
+    assert_same(got, ref.solve_vu(3.0, p, 1.0, q, 3.0, 0.5), "large solve_vu")
+    tie = (p == 0.0) & (q == -2.0)
+    assert tie.any() and np.all(got[0][tie] == 0.25) and np.all(got[1][tie] == 0.25)
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    sizes=st.sampled_from([(1, 1, 1), (3, 2, 2, 2), (2, 4, 3, 1), (4, 3)]),
+    n=st.integers(1, 12),
+    rho=st.floats(1e-3, 1e2),
+    tau1=st.floats(1e-3, 1.0),
+    relu=st.booleans(),
+)
+def test_vu_step_method_matches_the_plain_formulas(seed, sizes, n, rho, tau1, relu):
+    """``AlternatingMinimization.vu_step`` (coefficients built in place, cached last-layer ``p``)
+    against the method as it was, on random points, multipliers and weights."""
+    import _speed_reference as ref
+    from _solver_common import random_feasible_point, random_problem
+
+    from ialam_verify.solver import AlternatingMinimization
+
+    rng = np.random.default_rng(seed)
+    prob = random_problem(rng, sizes, n, relu=relu)
+    pt = random_feasible_point(rng, prob)
+    xi = [rng.standard_normal(Ul.shape) for Ul in pt.U]
+    W = [Wl + 0.1 * rng.standard_normal(Wl.shape) for Wl in pt.W]
+    b = [bl + 0.1 * rng.standard_normal(bl.shape) for bl in pt.b]
+    am = AlternatingMinimization(prob, tau1)
+    before = [x.copy() for x in (*pt.V, *pt.U, *xi)]
+    for _ in range(2):  # twice: the cached coefficient must not be changed by the first call
+        got = am.vu_step(W, b, pt, xi, rho)
+        expected = ref.vu_step_reference(am, W, b, pt, xi, rho)
+        for ell in range(prob.n_layers):
+            assert_same(
+                (got[0][ell], got[1][ell]), (expected[0][ell], expected[1][ell]), f"layer {ell}"
+            )
+    for x, y in zip(before, (*pt.V, *pt.U, *xi), strict=True):
+        np.testing.assert_array_equal(x, y, err_msg="vu_step changed its inputs")

@@ -337,3 +337,115 @@ def test_rank_deficient_layer_input_still_reaches_the_minimum():
     assert prob.status == cp.OPTIMAL
     assert group_lasso_value(T, P, W, b, lam) <= prob.value + 1e-6 * max(1.0, abs(prob.value))
     assert group_lasso_value(T, P, W, b, lam) >= prob.value - 1e-6 * max(1.0, abs(prob.value))
+
+
+# ------------------------------------------------- the optimized code against the plain formulas
+# ``_speed_reference`` keeps the implementation from before the speed work. The proximal-gradient loop
+# is now written in place with the same operations in the same order: its iterates are the same to
+# rounding (in fact bit for bit, which matters: the nonmonotone test is decided at rounding level
+# near convergence). The assertion asks for 1e-12 relative, and for the same counts and status.
+def assert_close(got, ref, what):
+    scale = max(1.0, float(np.max(np.abs(ref), initial=0.0)))
+    np.testing.assert_allclose(
+        got, ref, rtol=1e-12, atol=1e-12 * scale, err_msg=f"{what} differs from the reference"
+    )
+
+
+def assert_same_solve(got, ref, what):
+    for g, r, name in zip(got[:2], ref[:2], ("W", "b"), strict=True):
+        assert_close(g, r, f"{what}: {name}")
+    gi, ri = got[2], ref[2]
+    assert (gi.iterations, gi.converged) == (ri.iterations, ri.converged), (what, gi, ri)
+    assert gi.residual == pytest.approx(ri.residual, rel=1e-9, abs=1e-300), (what, gi, ri)
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    n_in=st.integers(1, 9),
+    n_out=st.integers(1, 5),
+    N=st.integers(2, 40),
+    lam_frac=st.one_of(st.just(0.0), st.floats(0.0, 1.5)),
+    bias_bound=st.one_of(st.none(), st.floats(-2.0, 0.5)),
+    max_iter=st.sampled_from([1, 3, 30, 500]),
+    tol=st.sampled_from([1e-4, 1e-8, 1e-12]),
+    precomputed=st.booleans(),
+)
+def test_layer_step_matches_the_plain_formulas(
+    seed, n_in, n_out, N, lam_frac, bias_bound, max_iter, tol, precomputed
+):
+    import _speed_reference as ref
+
+    T, P, rng = instance(seed, n_in, n_out, N, t_shift=float(rng_shift(seed)))
+    lam = lam_frac * float(np.max(zero_column_threshold(T, P)))
+    W0 = rng.standard_normal((n_out, n_in))
+    b0 = rng.standard_normal(n_out)
+    if bias_bound is not None:
+        b0 = np.maximum(b0, bias_bound)
+    kw = dict(bias_bound=bias_bound, tol=tol, max_iter=max_iter)
+    if precomputed:
+        G = centred_gram(P) if bias_bound is None else augmented_gram(P)
+        kw.update(gram=G, gram_lmax=float(np.linalg.eigvalsh(G)[-1]))
+    args = (T, P, W0.copy(), b0.copy(), lam)
+    mean = {"input_mean": P.mean(axis=1)} if precomputed else {}
+    got = wb_layer_step(*args, **kw, **mean)
+    expected = ref.wb_layer_step(*args, **kw)
+    assert_same_solve(got, expected, f"wb_layer_step({kw.get('bias_bound')}, {max_iter}, {tol})")
+    np.testing.assert_array_equal(args[2], W0, err_msg="the warm start was changed")
+
+
+def rng_shift(seed: int) -> float:
+    return (seed % 7) - 3.0
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    sizes=st.sampled_from([(1, 1, 1), (3, 2, 2, 2), (2, 4, 3, 1), (4, 3)]),
+    n=st.integers(1, 12),
+    rho=st.floats(1e-3, 1e2),
+    relu=st.booleans(),
+)
+def test_wb_step_method_and_whole_iterations_match_the_plain_formulas(seed, sizes, n, rho, relu):
+    """``AlternatingMinimization.wb_step`` and three whole inner iterations (w, b then v, u) against
+    the methods as they were, from a random point with random multipliers."""
+    import _speed_reference as ref
+    from _solver_common import random_feasible_point, random_problem
+
+    from ialam_verify.model import LiftedPoint
+    from ialam_verify.solver import AlternatingMinimization
+
+    rng = np.random.default_rng(seed)
+    prob = random_problem(rng, sizes, n, relu=relu)
+    pt = random_feasible_point(rng, prob)
+    xi = [rng.standard_normal(Ul.shape) for Ul in pt.U]
+    am = AlternatingMinimization(prob, 0.05, wb_max_iter=40)
+    state = am.init_state(pt)
+    got, expected = pt, pt
+    for it in range(3):
+        Wg, bg, its_g = am.wb_step(got, state, xi, rho)
+        We, be, its_e = ref.wb_step_reference(am, expected, state, xi, rho)
+        assert its_g == its_e, (it, its_g, its_e)
+        for name, g, r in zip(("W", "b"), (Wg, bg), (We, be), strict=True):
+            for ell in range(prob.n_layers):
+                assert_close(g[ell], r[ell], f"iteration {it}, {name}[{ell}]")
+        Vg, Ug = am.vu_step(Wg, bg, got, xi, rho)
+        Ve, Ue = ref.vu_step_reference(am, We, be, expected, xi, rho)
+        got, expected = LiftedPoint(Wg, bg, Vg, Ug), LiftedPoint(We, be, Ve, Ue)
+        for k, (a, r) in enumerate(zip(got.V + got.U, expected.V + expected.U, strict=True)):
+            assert_close(a, r, f"iteration {it}, (V + U)[{k}]")
+
+
+@pytest.mark.parametrize("t", [0.0, 1e-3, 0.5, 1.0, 3.0, np.inf])
+def test_group_soft_threshold_matches_the_plain_formula_on_odd_columns(t):
+    """Zero, tiny, NaN and infinite columns: the in-place shrink gives the formula's numbers exactly."""
+    import _speed_reference as ref
+
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((4, 6))
+    Z[:, 0] = 0.0
+    Z[1, 1] = np.nan
+    Z[2, 2] = np.inf
+    Z[:, 3] *= 1e-300
+    Z[:, 4] = Z[:, 4] / np.linalg.norm(Z[:, 4]) * 0.5  # norm exactly at a threshold
+    with np.errstate(invalid="ignore"):
+        got, expected = group_soft_threshold(Z, t), ref.group_soft_threshold(Z, t)
+    np.testing.assert_array_equal(got, expected, err_msg=f"t = {t}")
