@@ -593,6 +593,7 @@ def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_s
     point = problem.lift(W, b)
     mult = pp_multipliers(problem, point, pattern, ev["G"], ev["D"], zero_cols)
     mult["kink_mask"] = [P == 0 for P in pattern]
+    mult["zero_column_mask"] = [z.copy() for z in zero_cols]
     mult["pp_residual"] = pp_residual(problem, point, mult)
     rnorm = float(np.max(np.abs(ev["r"]), initial=0.0))
     cands = rf.release_candidates(ev, pattern, zero_cols)
