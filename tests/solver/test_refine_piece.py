@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from _refine_common import small_problem
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,8 +16,6 @@ from ialam_verify.solver.refine_piece import (
     piece_backward,
     piece_forward,
 )
-
-from _refine_common import small_problem
 
 SHAPES = [(10, 4, 2), (10, 5, 5, 2), (10, 4, 3, 3, 2)]
 
