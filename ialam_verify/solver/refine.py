@@ -75,6 +75,7 @@ from .refine_multipliers import kkt_verdict, pp_multipliers, pp_residual
 from .refine_piece import (
     ParamLayout,
     group_lasso_grad,
+    hessian_columns,
     hessian_vector,
     kink_jacobian,
     piece_backward,
@@ -103,6 +104,10 @@ class RefineSettings:
         Largest ``|u|`` accepted on the kink set after projection (relative to ``max(1, max|U|)``).
     cg_max_iter, max_backtracks : int
         Conjugate-gradient iterations per Newton step; step halvings per line search.
+    dense_max : int
+        Up to this many free parameters the reduced Hessian is formed (batched Hessian-vector
+        products) and the Newton step uses its eigenvalues with their absolute values, floored at
+        1e-8 of the largest (saddle-free Newton); above, projected CG with Hessian-vector products.
     certify : {"auto", "witness", "generic", "none"}
         How the final KKT verdict is obtained (:func:`.refine_multipliers.kkt_verdict`).
     generic_max_size : int
@@ -121,6 +126,7 @@ class RefineSettings:
     kink_tol: float = 1e-13
     cg_max_iter: int = 100
     max_backtracks: int = 40
+    dense_max: int = 1500
     certify: str = "auto"
     generic_max_size: int = 3000
     verbose: bool = False
@@ -135,7 +141,8 @@ class RefineSettings:
         for name in ("multi_release", "verbose"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool; got {getattr(self, name)!r}")
-        for name in ("max_iter", "max_releases", "cg_max_iter", "max_backtracks", "generic_max_size"):
+        for name in ("max_iter", "max_releases", "cg_max_iter", "max_backtracks", "generic_max_size",
+                     "dense_max"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer; got {v!r}")
@@ -341,6 +348,22 @@ class _Refiner:
             rr = rr_new
         return gram.project(x)
 
+    def dense_newton_direction(self, ev: dict[str, Any], zero_cols) -> np.ndarray:
+        r"""Saddle-free Newton in the null space: :math:`h = -Z Q|\Lambda|_+^{-1}Q^T Z^T r`,
+        :math:`Z` an orthonormal basis of :math:`\ker C`, :math:`Z^T H Z = Q\Lambda Q^T`."""
+        free, C, r = ev["free"], ev["C"], ev["r"]
+        idx = np.flatnonzero(free)
+        E = np.zeros((self.lay.n, idx.size))
+        E[idx, np.arange(idx.size)] = 1.0
+        H = hessian_columns(self.p, self.lay, ev["W"], ev["V"], ev["S"], ev["G"], zero_cols, E)[free]
+        H = 0.5 * (H + H.T)
+        Z = sla.null_space(C) if C.shape[0] else np.eye(idx.size)
+        if Z.shape[1] == 0:
+            return np.zeros_like(r)
+        lam, Q = np.linalg.eigh(Z.T @ H @ Z)
+        lam = np.maximum(np.abs(lam), max(1e-8 * float(np.max(np.abs(lam))), 1e-300))
+        return -Z @ (Q @ ((Q.T @ (Z.T @ r)) / lam))
+
     def line_search(self, theta, pattern, zero_cols, ev, h_free, F0):
         """Backtracking with crossing cuts (module docstring). Returns the accepted state or ``None``."""
         lay = self.lay
@@ -527,7 +550,10 @@ def refine(
             step_kind, res = None, None
             if rnorm > settings.grad_tol and not floor:
                 # after a step cut short by a crossing, the next one usually is too: spend little on it
-                h = rf.newton_direction(ev, zero_cols, cg_budget)
+                if int(np.count_nonzero(ev["free"])) <= settings.dense_max:
+                    h = rf.dense_newton_direction(ev, zero_cols)
+                else:
+                    h = rf.newton_direction(ev, zero_cols, cg_budget)
                 res = rf.line_search(theta, pattern, zero_cols, ev, h, F)
                 step_kind = "newton"
                 if res is None:

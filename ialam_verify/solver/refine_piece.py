@@ -237,3 +237,52 @@ def kink_jacobian(
     if not blocks:
         return np.zeros((0, lay.n))
     return np.vstack(blocks)
+
+
+def hessian_columns(
+    problem: Problem,
+    lay: ParamLayout,
+    W: list[np.ndarray],
+    V: list[np.ndarray],
+    S: list[np.ndarray],
+    G: list[np.ndarray],
+    zero_cols: list[np.ndarray],
+    dirs: np.ndarray,
+) -> np.ndarray:
+    """:func:`hessian_vector` for the ``k`` columns of ``dirs`` (``n x k``) at once (batched matmuls)."""
+    N, L, lv = problem.n_samples, problem.n_layers, problem.lambda_v
+    k = dirs.shape[1]
+    dW, db = [], []
+    for l in range(L):
+        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
+        dW.append(dirs[lay.w_off[l] : lay.w_off[l] + n_in * n_out].T.reshape(k, n_out, n_in))
+        db.append(dirs[lay.b_off[l] : lay.b_off[l] + n_out].T)
+    dV = []
+    for l in range(L):
+        prev = problem.X if l == 0 else V[l - 1]
+        dU = dW[l] @ prev + db[l][:, :, None]
+        if l > 0:
+            dU = dU + W[l] @ dV[l - 1]
+        dV.append(S[l] * dU)
+    out = np.empty((lay.n, k))
+    dD = (2.0 / N + 2.0 * lv) * dV[-1]
+    for l in range(L - 1, -1, -1):
+        dG = S[l] * dD
+        prev = problem.X if l == 0 else V[l - 1]
+        hW = dG @ prev.T
+        if l > 0:
+            hW = hW + G[l] @ np.swapaxes(dV[l - 1], 1, 2)
+        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
+        lam = problem.lambda_w
+        if lam > 0:
+            nrm = np.linalg.norm(W[l], axis=0)
+            live = (~zero_cols[l]) & (nrm > 0)
+            if np.any(live):
+                w, r = W[l][:, live], nrm[live]
+                dw = dW[l][:, :, live]
+                hW[:, :, live] += lam * (dw / r - w * (np.sum(w * dw, axis=1, keepdims=True) / r**3))
+        out[lay.w_off[l] : lay.w_off[l] + n_in * n_out] = hW.reshape(k, -1).T
+        out[lay.b_off[l] : lay.b_off[l] + n_out] = dG.sum(axis=2).T
+        if l > 0:
+            dD = 2.0 * lv * dV[l - 1] + np.swapaxes(dW[l], 1, 2) @ G[l] + W[l].T @ dG
+    return out
