@@ -90,8 +90,10 @@ _ARMIJO = 1e-4
 class RefineSettings:
     """Settings of :func:`refine` (validated on construction).
 
-    release : {"B", "PP"}
-        Release rule for kinks (module docstring).
+    release : {"PP", "B"}
+        Release rule for kinks (module docstring). "PP" (default) stops as soon as KKT of (PP) holds
+        at the kinks; "B" also releases kinks from which a one-sided move descends (stronger points,
+        but from a poor start it keeps training through many pieces and is much slower).
     multi_release : bool
         Release every violator at once (single-release fallback when that fails), else one at a time.
     max_iter, max_seconds, max_releases : int, float, int
@@ -116,7 +118,7 @@ class RefineSettings:
         One progress line per step on standard error.
     """
 
-    release: str = "B"
+    release: str = "PP"
     multi_release: bool = True
     max_iter: int = 2000
     max_seconds: float = 120.0
