@@ -575,7 +575,9 @@ def refine(
                     rf.damping = max(10.0 * rf.damping, 1e-8)
                 elif a_taken == 1.0:
                     rf.damping = rf.damping / 10.0 if rf.damping > 1e-12 else 0.0
-                no_progress = no_progress + 1 if F >= F_before - 1e-15 * abs(F_before) else 0
+                # a step cut at a crossing changes the piece: progress even when F does not move
+                stuck = event is None and F >= F_before - 1e-15 * abs(F_before)
+                no_progress = no_progress + 1 if stuck else 0
                 if no_progress >= 25:
                     status = "stalled"
                     it += 1

@@ -203,3 +203,17 @@ def test_tolerances_are_passed_to_the_certificate():
     strict = Tolerances(tol=1e-300, scaled=False)
     res = refine(pr, [Wt], [bt], settings={"certify": "witness"}, tolerances=strict)
     assert not res.success and res.verdict == "undetermined" and res.info["tolerances"].tol == 1e-300
+
+
+def test_columns_cut_at_zero_are_exactly_zero_and_the_ball_test_holds():
+    pr = small_problem((10, 10, 2), 100, 0, lambda_w=0.1)
+    W, b = adam_start(pr, 3000, seed=0)
+    assert all(np.all(np.linalg.norm(Wl, axis=0) > 0) for Wl in W)  # Adam gives no exact zero
+    res = refine(pr, W, b, settings={"max_seconds": 60, "certify": "witness"})
+    assert res.zero_columns >= 1, "expected refine to set some columns exactly to zero at lambda_w = 0.1"
+    assert sum(int(np.sum(np.all(Wl == 0.0, axis=0))) for Wl in res.W) == res.zero_columns
+    if res.success:  # the ball test at every zero column, recomputed from the multipliers
+        for l, z in enumerate(res.multipliers["zero_column_mask"]):
+            prev = pr.X if l == 0 else res.point.V[l - 1]
+            q = res.multipliers["xi"][l] @ prev.T
+            assert np.all(np.linalg.norm(q[:, z], axis=0) <= pr.lambda_w * (1 + 1e-9))
