@@ -75,8 +75,8 @@ def main() -> None:
     ap.add_argument("--release", default="PP", choices=["PP", "B"])
     ap.add_argument("--no-structured", action="store_true", help="skip the structured certifier column")
     args = ap.parse_args()
-    print("| shape | N | seed | warm s | refine s | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon | tau | structured KKT |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| shape | N | seed | warm s | refine s | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon | tau | structured KKT | beta | beta needed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     n_cert = n_runs = 0
     for shape in args.shapes:
         sizes = TALK_SHAPES[shape]
@@ -100,8 +100,9 @@ def main() -> None:
                 n_runs += 1
                 n_cert += int(r.success)
                 print(f"| {shape} | {N} | {seed} | {warm_s:.1f} | {r.seconds:.1f} | {r.status} | {r.kinks} | "
-                      f"{r.zero_columns} | {before:.3e} | {after:.3e} | {r.verdict.outcome.value if r.verdict else '-'} | "
-                      f"{eps:.1e} | {tau:.1e} | {structured} |", flush=True)
+                      f"{r.zero_columns} | {before:.3e} | {after:.3e} | {r.verdict.outcome.value if r.verdict is not None else '-'} | "
+                      f"{eps:.1e} | {tau:.1e} | {structured} | {beta:.3g} | "
+                      f"{max(r.multipliers['beta_needed']):.3g} |", flush=True)
     print(f"\ncertified (KKT of (PP) holds): {n_cert} of {n_runs}")
 
 

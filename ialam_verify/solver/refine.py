@@ -651,8 +651,9 @@ def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_s
         if not success:
             msg += f" ({verdict.reason})"
     if mult["beta_shortfall"] > 0:
+        need = ", ".join(f"{x:.3g}" for x in mult["beta_needed"])
         msg += (f"; beta is too small for an exact penalty here (beta + dL/dV < 0 by "
-                f"{mult['beta_shortfall']:.3g})")
+                f"{mult['beta_shortfall']:.3g}; KKT of (PP) needs beta_l >= [{need}])")
     info = dict(vinfo, tolerances=tolerances, open_releases=len(cands),
                 kink_gram_rank_deficient=bool(ev["gram"].deficient))
     return RefineResult(W, b, point, success, status, msg, time.perf_counter() - t_start, it, n_k, n_z,

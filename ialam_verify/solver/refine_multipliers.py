@@ -41,12 +41,13 @@ def pp_multipliers(
     """The (PP) multipliers described in the module docstring (lists of per-layer arrays)."""
     a = problem.alpha
     out: dict[str, Any] = {"xi": [], "mu1": [], "mu2": [], "slopes": [], "group_subgradients": []}
-    kink_t, kink_d, beta_short = [], [], 0.0
+    kink_t, kink_d, beta_short, beta_needed = [], [], 0.0, []
     for l in range(problem.n_layers):
         P, beta = pattern[l], problem.beta[l]
         Xi = -G[l]
         g = beta + D[l]
         beta_short = max(beta_short, float(np.max(-g, initial=0.0)))
+        beta_needed.append(float(np.max(-D[l], initial=0.0)))
         S = np.where(P > 0, 1.0, a)
         M1 = np.where(P > 0, g, 0.0)
         M2 = np.where(P < 0, g, 0.0)
@@ -83,6 +84,7 @@ def pp_multipliers(
     out["kink_t"] = np.concatenate(kink_t) if kink_t else np.zeros(0)
     out["kink_d"] = np.concatenate(kink_d) if kink_d else np.zeros(0)
     out["beta_shortfall"] = beta_short
+    out["beta_needed"] = beta_needed  # smallest beta_l with beta_l + D_l >= 0 (exact penalty here)
     return out
 
 
