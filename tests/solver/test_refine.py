@@ -217,3 +217,20 @@ def test_columns_cut_at_zero_are_exactly_zero_and_the_ball_test_holds():
             prev = pr.X if l == 0 else res.point.V[l - 1]
             q = res.multipliers["xi"][l] @ prev.T
             assert np.all(np.linalg.norm(q[:, z], axis=0) <= pr.lambda_w * (1 + 1e-9))
+
+
+def test_a_tampered_witness_is_rejected_by_both_checks(runs):
+    from ialam_verify.solver.refine_multipliers import check_witness
+    from ialam_verify.stationarity import Tolerances
+
+    pr, _, res = runs[0]
+    tol = Tolerances()
+    good = check_witness(pr, res.point, res.multipliers, tol)
+    assert good["accepted"] == res.success and good["checks"] == ["network_check", "kernel check"]
+    for key, l in (("xi", 0), ("mu1", 1), ("slopes", 0)):
+        bad = dict(res.multipliers)
+        bad[key] = [B.copy() for B in res.multipliers[key]]
+        bad[key][l].flat[0] += 1e-3 if key != "slopes" else 0.5
+        out = check_witness(pr, res.point, bad, tol)
+        assert not out["accepted"], f"tampered {key} accepted"
+        assert out["kernel_max_violation"] > out["residual_tol"] and out["numbers"]["max"] > out["residual_tol"]
