@@ -70,6 +70,8 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", type=int, default=None,
                     help="a custom shape N_0 ... N_L (synthetic teacher data) instead of --shapes")
     ap.add_argument("--max-iter", type=int, default=2000)
+    ap.add_argument("--beta-scale", type=float, default=3.0,
+                    help="beta_l = scale * 2 max(1, max|Y|) / N (3 = the solver's default_beta)")
     ap.add_argument("--n", nargs="+", type=int, default=[100, 500])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--warm-iters", type=int, default=3000)
@@ -86,7 +88,7 @@ def main() -> None:
         for N in args.n:
             for seed in args.seeds:
                 d = synthetic(sizes, N, 0.1, seed)
-                beta = 3.0 * 2.0 * max(float(np.max(np.abs(d.Y))), 1.0) / N
+                beta = args.beta_scale * 2.0 * max(float(np.max(np.abs(d.Y))), 1.0) / N
                 pr = Problem.create(d.X, d.Y, sizes, 0.1, args.lambda_w, 0.0, beta)
                 t0 = time.perf_counter()
                 W, b = adam(pr, args.warm_iters, seed)
