@@ -48,8 +48,11 @@ positive side changes :math:`F` at rate :math:`d_i - t_i`, to the negative side 
 - rule ``"B"``: release :math:`i` when :math:`t_i \notin [\alpha d_i, d_i]` (some one-sided move
   descends), to the side of the larger rate; at the end every kink has :math:`\alpha d \le t \le d`,
   a Fréchet-stationary kink, which implies the (PP) KKT condition there when :math:`g = \beta + d \ge 0`.
-- rule ``"PP"``: release only what KKT of (PP) rejects, :math:`t_i \notin [\alpha d - (1-\alpha)\beta, d]
-  \cup [\alpha d, d + (1-\alpha)\beta]`.
+- rule ``"PP"`` (default): release only what KKT of (PP) rejects,
+  :math:`t_i \notin [\alpha d - (1-\alpha)\beta, d] \cup [\alpha d, d + (1-\alpha)\beta]` (the U- and
+  V-equations of (PP) at a kink with :math:`\xi = -t`, :math:`\mu^1, \mu^2 \ge 0`, slope in
+  :math:`\{\alpha, 1\}`). Measured: from a short warm start rule "B" keeps training through many
+  pieces (tens of seconds on L2, N = 100, where "PP" needs 2-5 s).
 - zero column :math:`j` of layer :math:`\ell`: released when the ball test
   :math:`\|q_j\| \le \lambda_w`, :math:`q_j = (G_\ell V_{\ell-1}^T)_{:,j}`, fails; its first step is the
   projection of :math:`-(1 - \lambda_w/\|q_j\|) q_j` (the minimal-norm subgradient).
@@ -62,7 +65,10 @@ released; a single release that cannot be placed is blocked until the next accep
 are capped (``max_releases``, the churn cap).
 
 **End.** Multipliers of (PP) from the backward pass (:mod:`.refine_multipliers`), the verdict of KKT
-of (PP) (:func:`.refine_multipliers.kkt_verdict`), ``success`` iff it holds.
+of (PP) (:func:`.refine_multipliers.kkt_verdict`), ``success`` iff it holds. KKT of (PP) also needs
+:math:`\beta_\ell + D_\ell \ge 0` at every entry (:math:`D = \partial L/\partial V`): no step of
+refine changes that; when it fails the result says which :math:`\beta` would be exact
+(``multipliers["beta_needed"]``).
 """
 
 from __future__ import annotations
