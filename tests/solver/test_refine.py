@@ -234,3 +234,13 @@ def test_a_tampered_witness_is_rejected_by_both_checks(runs):
         out = check_witness(pr, res.point, bad, tol)
         assert not out["accepted"], f"tampered {key} accepted"
         assert out["kernel_max_violation"] > out["residual_tol"] and out["numbers"]["max"] > out["residual_tol"]
+
+
+def test_ridge_term_lambda_v():
+    pr = small_problem((10, 4, 2), 50, 1, lambda_w=1e-3, lambda_v=1e-3)
+    W, b = adam_start(pr, 2000, seed=1)
+    res = refine(pr, W, b, settings={"certify": "witness"})
+    assert res.objective == pytest.approx(pr.objective_bar(res.point), rel=1e-12)
+    if res.success:  # measured: certified; the generic certifier must not contradict
+        cert = classify(pp_problem(pr, res.point), notions=("KKT",), b_stationarity=False)
+        assert cert.results["KKT"].verdict != "fails"
