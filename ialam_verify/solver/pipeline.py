@@ -105,8 +105,7 @@ def certify_kkt(
     """
     from .. import stationarity
 
-    report_cls = getattr(stationarity, "CertifyReport", None)
-    if report_cls is not None and hasattr(report_cls, "verdict"):
+    if _structured_certifier_available():
         kw = {} if tolerances is None else {"tolerances": tolerances}
         report = stationarity.certify(problem, point, **kw)
         return report.verdict("KKT"), "certify"
@@ -124,6 +123,14 @@ def certify_kkt(
     if v.residual is None and r.min_residual is not None:
         v = Verdict(v.outcome, v.reason, residual=r.min_residual)
     return v, "generic certifier"
+
+
+def _structured_certifier_available() -> bool:
+    """Whether ``certify`` returns reports with ``.verdict(notion)`` (the structured certifier)."""
+    from .. import stationarity
+
+    report_cls = getattr(stationarity, "CertifyReport", None)
+    return report_cls is not None and hasattr(report_cls, "verdict")
 
 
 def _load_refine() -> Callable[..., Any] | None:
