@@ -118,6 +118,7 @@ def as_network(
             f"or an .npz file; got {type(network).__name__}"
         )
     Wc, bc, _ = check_network(W, b, alpha, allow_relu=True)
+    Wc, bc = [w.copy() for w in Wc], [x.copy() for x in bc]  # never alias the caller's arrays
     sizes = tuple(int(s) for s in sizes)
     if len(Wc) != len(sizes) - 1:
         raise ValueError(
