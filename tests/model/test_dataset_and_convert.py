@@ -36,7 +36,7 @@ def test_lists_are_copied_and_checked_against_the_sizes():
     assert W[0][0, 0] == 1.0  # a copy: the caller's arrays are never changed
     with pytest.raises(ValueError, match=r"W\[0\] must have shape \(4, 5\)"):
         as_network((W, b), (5, 4, 2), 0.1)
-    with pytest.raises(ValueError, match="3 layers"):
+    with pytest.raises(ValueError, match="has 2 layers.*need 3"):
         as_network((W, b), (3, 4, 4, 2), 0.1)
     bad = [W[0].copy(), W[1]]
     bad[0][1, 1] = np.nan
