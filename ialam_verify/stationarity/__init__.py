@@ -23,6 +23,7 @@ from .lifted import (
     pp_residual_blocks,
 )
 from .mpcc import MPCC, GroupTerm
+from .network_input import certify_network
 
 __all__ = [
     "MPCC",
@@ -34,6 +35,7 @@ __all__ = [
     "GroupTerm",
     "NotionResult",
     "certify",
+    "certify_network",
     "check",
     "constraint_jacobian",
     "p_problem",

@@ -21,7 +21,7 @@ In the general convention of :mod:`.mpcc` (``grad f = J^T multipliers``) this is
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from ..model.problem import LiftedPoint, Problem
 from .classify import Certificate, classify
 from .mpcc import MPCC
+from .report import CertifyReport
 
 
 @dataclass(frozen=True)
@@ -266,87 +267,117 @@ def talk_multipliers(problem: Problem, point: LiftedPoint, mult: dict[str, Any],
     return {"Xi": split(xi), "M1": split(np.asarray(mu1)), "M2": split(np.asarray(mu2))}
 
 
+# --------------------------------------------------------------- structured <-> general multipliers
+def _vec(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(B, dtype=float), order="F") for B in blocks])
+
+
+def talk_to_general(problem: Problem, wit: dict[str, list[np.ndarray]], kind: str) -> dict[str, Any]:
+    r"""The inverse of :func:`talk_multipliers`: per-layer ``Xi, M1, M2, Z`` (and ``S`` for (PP)) as
+    the general multipliers of :func:`pp_problem` (``kind="PP"``: :math:`\lambda = (M^1; M^2)`,
+    :math:`\mu_h = -\xi`, ``s``) or :func:`p_problem` (``"P"``: :math:`\nu = M^1`, :math:`w = M^2`)."""
+    zs = []
+    if problem.lambda_w > 0:
+        for Z in wit["Z"]:
+            zs.extend(np.asarray(Z[:, j], dtype=float).copy() for j in range(Z.shape[1]))
+    m1, m2, xi = _vec(wit["M1"]), _vec(wit["M2"]), _vec(wit["Xi"])
+    if kind == "PP":
+        lam = np.concatenate([m1, m2])
+        if problem.relu_bias_bound is not None:
+            lam = np.concatenate([lam, np.zeros(sum(problem.sizes[1:]))])
+        return {"lam": lam, "mu": -xi, "nu": np.zeros(0), "w": np.zeros(0), "z": zs, "s": _vec(wit["S"])}
+    return {"lam": np.zeros(0), "mu": -xi, "nu": m1, "w": m2, "z": zs, "s": np.zeros(0)}
+
+
+def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoint) -> Certificate:
+    """A structured certificate as a :class:`~.classify.Certificate` of :func:`pp_problem` (at
+    ``point``) or :func:`p_problem` (``point`` = the lift), with full multiplier vectors and, for
+    "fails", the direction as ``descent_direction`` (scaled to :math:`\\|d\\|_1 = 1`), so that
+    :func:`~.classify.check` re-verifies it on the full Jacobian (affordable at small sizes)."""
+    from .classify import NotionResult
+
+    results = {}
+    for name, r in cert.results.items():
+        wit = r.witness
+        if isinstance(wit, list):  # B: one witness per branch; the generic check reads one
+            wit = wit[0] if wit else None
+        gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
+        dd = None
+        if r.direction is not None and str(r.verdict) == "fails" and name == "B":
+            d = r.direction
+            vec = np.concatenate([_vec(d["W"]), _vec(d["b"]), _vec(d["V"]), _vec(d["U"])])
+            dd = vec / max(float(np.sum(np.abs(vec))), 1e-300)
+        results[name] = NotionResult(
+            str(r.verdict), r.reason, r.epsilon, r.witness_residual, gw, 0, r.method, dd
+        )
+    kind = "nlp" if cert.kind == "PP" else "mpcc"
+    return Certificate(
+        kind, cert.tol, cert.act_tol, cert.band, "limiting", cert.margin, dict(cert.activity),
+        results, dict(cert.feasibility), cert.seconds, list(cert.notes),
+    )
+
+
 # ------------------------------------------------------------------------------------ certify
-@dataclass
-class CertifyReport:
-    """Certificates of (PP) at the point and of (P) at the feasible lift of its weights."""
 
-    pp: Certificate
-    p: Certificate
-    pp_at_solver_xi: dict[str, Any] | None
-    info: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    problem: Problem | None = field(default=None, repr=False)
-    point: LiftedPoint | None = field(default=None, repr=False)
+_METHODS = ("auto", "structured", "generic")
+#: largest number of variables of (PP) for which "auto" also runs the generic certifier on the
+#: notions the structured path leaves undetermined
+GENERIC_FALLBACK_MAX_VARIABLES = 2000
 
-    def talk_multipliers(self, notion: str = "KKT") -> dict[str, list[np.ndarray]] | None:
-        """The (PP) witness of ``notion`` in the talk's terms: ``Xi``, ``M1``, ``M2`` (lists of
-        ``N_l x N``; ``M1, M2 >= 0``), and ``S`` (slopes of sigma used at each ``u``); ``None``
-        unless ``notion`` holds."""
-        res = self.pp.results.get(notion)
-        if res is None or res.verdict != "holds" or res.witness is None:
-            return None
-        assert self.problem is not None and self.point is not None
-        out = talk_multipliers(self.problem, self.point, res.witness, "PP")
-        lay = Layout.of(self.problem)
-        s = np.asarray(res.witness["s"], dtype=float)
-        out["S"] = [
-            np.reshape(s[lay.v_off[l] : lay.v_off[l] + U.size], U.shape, order="F")
-            for l, U in enumerate(self.point.U)
-        ]
-        return out
 
-    def to_dict(self) -> dict[str, Any]:
-        def short(c: Certificate) -> dict[str, Any]:
-            return {
-                "verdicts": c.verdicts(),
-                "strongest": c.strongest,
-                "residuals": {
-                    k: {"min_residual": r.min_residual, "witness_residual": r.witness_residual}
-                    for k, r in c.results.items()
-                },
-                "reasons": {k: r.reason for k, r in c.results.items()},
-                "activity_sizes": {k: len(v) for k, v in c.activity.items() if isinstance(v, list)},
-                "feasibility": c.feasibility,
-                "seconds": c.seconds,
-                "notes": c.notes,
-            }
-
-        return {
-            "tolerances": {
-                "tol": self.pp.tol,
-                "act_tol": self.pp.act_tol,
-                "band": self.pp.band,
-                "margin_PP": self.pp.margin,
-                "margin_P": self.p.margin,
-            },
-            "PP": short(self.pp),
-            "P": short(self.p),
-            "PP_at_solver_xi": self.pp_at_solver_xi,
-            "info": self.info,
-            "seconds": self.seconds,
-        }
+def _tolerance_values(tolerances: Any, tol: float | None, act_tol: float | None, band: float | None):
+    """(tol, act_tol, band) from a ``Tolerances``-like object (attributes ``tol``, ``act_tol``,
+    ``band``) or the legacy keywords; defaults 1e-6, 1e-6, 10."""
+    vals = {"tol": 1e-6, "act_tol": 1e-6, "band": 10.0}
+    if tolerances is not None:
+        for k in vals:
+            if hasattr(tolerances, k):
+                vals[k] = float(getattr(tolerances, k))
+    for k, v in (("tol", tol), ("act_tol", act_tol), ("band", band)):
+        if v is not None:
+            vals[k] = float(v)
+    for k in ("tol", "act_tol"):
+        if not (np.isfinite(vals[k]) and vals[k] > 0):
+            raise ValueError(f"{k} must be a finite number > 0; got {vals[k]!r}")
+    if not (np.isfinite(vals["band"]) and vals["band"] >= 1):
+        raise ValueError(f"band must be a finite number >= 1; got {vals['band']!r}")
+    return vals["tol"], vals["act_tol"], vals["band"]
 
 
 def certify(
     result: Any,
     point: LiftedPoint | None = None,
     *,
-    tol: float = 1e-6,
-    act_tol: float = 1e-6,
-    band: float = 10.0,
+    tolerances: Any = None,
+    method: str = "auto",
+    tol: float | None = None,
+    act_tol: float | None = None,
+    band: float | None = None,
     max_branches: int = 64,
     xi: list[np.ndarray] | None = None,
 ) -> CertifyReport:
-    r"""Certify a trained result: ``certify(result)`` (an object with ``.problem``, ``.point`` and
-    optionally ``.xi``) or ``certify(problem, point)``.
+    r"""Certify a point: ``certify(result)`` (an object with ``.problem``, ``.point`` and optionally
+    ``.xi``) or ``certify(problem, point)``.
 
-    (PP) is classified at the point as given (KKT = l-stationarity, Clarke, B); (P) at the feasible
-    lift ``problem.lift(W, b)`` of the point's weights (MPCC W/A/C/M/S, B). With the solver's
-    :math:`\xi`, also the smallest (PP) residual over the remaining multipliers with :math:`\xi`
-    fixed (:math:`\mu_h = -\xi`).
+    (PP) is certified at the point as given (KKT = limiting, Clarke, B); (P) at the feasible lift
+    ``problem.lift(W, b)`` of the point's weights (MPCC W/A/C/M/S, B).
+
+    Parameters
+    ----------
+    tolerances : Tolerances, optional
+        ``tol`` (residual), ``act_tol`` (activity), ``band``; the keywords override it.
+    method : {"auto", "structured", "generic"}
+        ``"structured"``: the backward-pass certifier (:mod:`.network`), whose cost is a few forward
+        and backward passes plus a program over the degenerate entries; ``"generic"``: the reference
+        :func:`~.classify.classify` on the full problem (small instances only); ``"auto"``
+        (default): structured, then generic for the notions left undetermined when (PP) has at most
+        :data:`GENERIC_FALLBACK_MAX_VARIABLES` variables. (PP_b) (the ReLU bias bound) is generic.
+    xi : list of arrays, optional
+        The solver's :math:`\xi`: adds the smallest (PP) residual with it fixed (generic, small).
     """
     t0 = time.perf_counter()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {list(_METHODS)}; got {method!r}")
     if point is None:
         for attr in ("problem", "point"):
             if not hasattr(result, attr):
@@ -363,36 +394,36 @@ def certify(
     if not isinstance(point, LiftedPoint):
         raise ValueError(f"point must be a LiftedPoint; got {type(point).__name__}")
     problem.check_point(point)
-    kw = dict(tol=tol, act_tol=act_tol, band=band, max_branches=max_branches)
-    pp = pp_problem(problem, point)
-    cert_pp = classify(pp, **kw)
+    tol_, act_tol_, band_ = _tolerance_values(tolerances, tol, act_tol, band)
+    if int(max_branches) != max_branches or max_branches < 1:
+        raise ValueError(f"max_branches must be a positive integer; got {max_branches!r}")
+    lay = Layout.of(problem)
     feas = problem.lift(point.W, point.b)
-    cert_p = classify(p_problem(problem, feas), **kw)
+    used = method
+    if method == "auto" and problem.relu_bias_bound is not None:
+        used = "generic"
+    if method == "structured" and problem.relu_bias_bound is not None:
+        raise ValueError("method='structured' does not cover (PP_b) (relu_bias_bound); use 'generic'")
+    kw = dict(tol=tol_, act_tol=act_tol_, band=band_, max_branches=max_branches)
+    if used == "generic":
+        cert_pp = classify(pp_problem(problem, point), **kw)
+        cert_p = classify(p_problem(problem, feas), **kw)
+    else:
+        from .network import decide_notions
+
+        cert_pp = decide_notions(problem, point, "PP", **kw)
+        cert_p = decide_notions(problem, feas, "P", **kw)
+        if method == "auto" and lay.n <= GENERIC_FALLBACK_MAX_VARIABLES:
+            _fill_undetermined(cert_pp, lambda: classify(pp_problem(problem, point), **kw))
+            _fill_undetermined(cert_p, lambda: classify(p_problem(problem, feas), **kw))
+        used = "structured"
     at_xi = None
     if xi is not None:
-        if len(xi) != problem.n_layers:
-            raise ValueError(f"xi must hold {problem.n_layers} layers; got {len(xi)}")
-        xvec = np.concatenate([np.ravel(np.asarray(X, dtype=float), order="F") for X in xi])
-        if xvec.size != pp.h.size:
-            raise ValueError(f"xi must have {pp.h.size} entries in total; got {xvec.size}")
-        fixed = MPCC.create(
-            pp.grad_f + pp.Jh.T @ xvec,  # grad f - Jh^T mu_h with mu_h = -xi
-            g=pp.g,
-            Jg=pp.Jg,
-            groups=[(gr.indices, gr.value, gr.weight) for gr in pp.groups],
-            kink_t=pp.kink_t,
-            T=pp.T,
-            kink_coef=pp.kink_coef,
-            slope_neg=pp.slope_neg,
-            slope_pos=pp.slope_pos,
-        )
-        c = classify(fixed, notions=("KKT",), b_stationarity=False, **kw)
-        r = c.results["KKT"]
-        at_xi = {"verdict": r.verdict, "min_residual": r.min_residual, "reason": r.reason}
+        at_xi = _at_solver_xi(problem, point, xi, kw)
     info = {
         "sizes": list(problem.sizes),
         "n_samples": problem.n_samples,
-        "n_variables": pp.n,
+        "n_variables": lay.n,
         "N_times_Nbar": problem.n_samples * int(sum(problem.sizes[1:])),
         "feasibility_PP_point": {
             "residual_norm": problem.residual_norm(point),
@@ -400,4 +431,120 @@ def certify(
         },
         "P_point": "feasible lift problem.lift(W, b) of the point's weights",
     }
-    return CertifyReport(cert_pp, cert_p, at_xi, info, time.perf_counter() - t0, problem, point)
+    return CertifyReport(
+        cert_pp, cert_p, at_xi, info, time.perf_counter() - t0, problem, point, used
+    )
+
+
+def _fill_undetermined(cert: Any, generic: Any) -> None:
+    """Where the structured path left a notion undetermined, take the generic verdict (its
+    witness or proof is in the generic form, re-checked by :func:`check_report`)."""
+    from ..verdict import Verdict
+    from .network import NetworkNotionResult
+
+    names = [k for k, r in cert.results.items() if not r.verdict.decided]
+    if not names:
+        return
+    g = generic()
+    for k in names:
+        r = g.results[k]
+        if r.verdict not in ("holds", "fails"):
+            continue
+        cert.results[k] = NetworkNotionResult(
+            Verdict(str(r.verdict), "generic: " + r.reason, r.witness_residual, r.min_residual),
+            "generic",
+            epsilon=r.min_residual,
+        )
+        cert.results[k].generic = r  # type: ignore[attr-defined]
+    cert.notes.append(f"undetermined notions {names} re-decided by the generic certifier")
+
+
+def _at_solver_xi(problem: Problem, point: LiftedPoint, xi: list[np.ndarray], kw: dict) -> dict:
+    if len(xi) != problem.n_layers:
+        raise ValueError(f"xi must hold {problem.n_layers} layers; got {len(xi)}")
+    pp = pp_problem(problem, point)
+    xvec = np.concatenate([np.ravel(np.asarray(X, dtype=float), order="F") for X in xi])
+    if xvec.size != pp.h.size:
+        raise ValueError(f"xi must have {pp.h.size} entries in total; got {xvec.size}")
+    fixed = MPCC.create(
+        pp.grad_f + pp.Jh.T @ xvec,  # grad f - Jh^T mu_h with mu_h = -xi
+        g=pp.g,
+        Jg=pp.Jg,
+        groups=[(gr.indices, gr.value, gr.weight) for gr in pp.groups],
+        kink_t=pp.kink_t,
+        T=pp.T,
+        kink_coef=pp.kink_coef,
+        slope_neg=pp.slope_neg,
+        slope_pos=pp.slope_pos,
+    )
+    c = classify(fixed, notions=("KKT",), b_stationarity=False, **kw)
+    r = c.results["KKT"]
+    return {"verdict": str(r.verdict), "min_residual": r.min_residual, "reason": r.reason}
+
+
+def check_report(
+    rep: CertifyReport, *, tol: float | None = None, act_tol: float | None = None
+) -> dict[str, Any]:
+    """See :meth:`CertifyReport.check`."""
+    from .classify import check as generic_check
+    from .network_check import check_direction, check_witness
+
+    assert rep.problem is not None and rep.point is not None
+    problem, point = rep.problem, rep.point
+    lift = problem.lift(point.W, point.b)
+    per: dict[str, Any] = {}
+    ok = True
+    for tag, cert, pt, kind in (("PP", rep.pp, point, "PP"), ("P", rep.p, lift, "P")):
+        t = cert.tol if tol is None else float(tol)
+        a = cert.act_tol if act_tol is None else float(act_tol)
+        if isinstance(cert, Certificate):
+            c = dict(cert.__dict__)
+            c.update(tol=t, act_tol=a)
+            ck = generic_check(Certificate(**c), (pp_problem if kind == "PP" else p_problem)(problem, pt))
+            per[tag] = ck
+            ok &= bool(ck["accepted"])
+            continue
+        for name, r in cert.results.items():
+            key = f"{tag}.{name}"
+            if not r.verdict.decided:
+                continue
+            if getattr(r, "generic", None) is not None:
+                per[key] = {"checked": "by the generic certifier's check at classify time"}
+                continue
+            if str(r.verdict) == "holds":
+                wits = r.witness if isinstance(r.witness, list) else [r.witness]
+                worst = 0.0
+                for w in wits:
+                    if w is None:
+                        worst = np.inf
+                        continue
+                    notion = "KKT" if name == "B" and kind == "PP" else ("W" if name == "B" else name)
+                    worst = max(worst, check_witness(problem, pt, kind, notion, w, a)["max"])
+                per[key] = {"max_violation": worst, "accepted": bool(worst <= t)}
+            else:
+                if r.direction is None:
+                    per[key] = {"accepted": str(r.method) == "implied", "reason": "no direction"}
+                else:
+                    notion = "S" if (kind == "P" and name == "S") else ("W" if kind == "P" else "Clarke")
+                    ck = check_direction(problem, pt, kind, notion, r.direction, a, r.slopes)
+                    per[key] = {**ck, "accepted": bool(ck["valid"] and ck["bound"] > t)}
+            ok &= bool(per[key]["accepted"])
+    return {"per_notion": per, "accepted": bool(ok)}
+
+
+def report_talk_multipliers(rep: CertifyReport, notion: str) -> dict[str, list[np.ndarray]] | None:
+    res = rep.pp.results.get(notion)
+    if res is None or str(res.verdict) != "holds" or res.witness is None:
+        return None
+    assert rep.problem is not None and rep.point is not None
+    if isinstance(rep.pp, Certificate):
+        out = talk_multipliers(rep.problem, rep.point, res.witness, "PP")
+        lay = Layout.of(rep.problem)
+        s = np.asarray(res.witness["s"], dtype=float)
+        out["S"] = [
+            np.reshape(s[lay.v_off[l] : lay.v_off[l] + U.size], U.shape, order="F")
+            for l, U in enumerate(rep.point.U)
+        ]
+        return out
+    wit = res.witness[0] if isinstance(res.witness, list) else res.witness
+    return {k: [np.asarray(a) for a in wit[k]] for k in ("Xi", "M1", "M2", "S")}
