@@ -237,11 +237,20 @@ def test_verdict_of_a_small_problem_comes_from_the_generic_certifier(data):
     assert res.message.startswith("SUCCESS" if res.success else "FAILED")
 
 
-def test_large_problem_is_reported_as_not_certified():
+def test_large_problem_without_the_structured_certifier_is_reported_as_not_certified(monkeypatch):
+    monkeypatch.setattr(pipeline_mod, "_structured_certifier_available", lambda: False)
     big = synthetic(SIZES, 300, seed=0)  # 300 * 12 = 3600 > 3000
     res = fit(big, SIZES, warmup_max_iter=20, warmup_seconds=float("inf"), max_outer=1)
+    assert res.verdict is None and not res.success
+    assert res.stages[-1]["status"] == "not certified"
+    assert "too large for the generic certifier" in res.message
+    assert res.message.startswith("FAILED")
+
+
+def test_large_problem_with_the_structured_certifier_gets_a_verdict():
     if not pipeline_mod._structured_certifier_available():
-        assert res.verdict is None and not res.success
-        assert res.stages[-1]["status"] == "not certified"
-        assert "too large for the generic certifier" in res.message
-        assert res.message.startswith("FAILED")
+        pytest.skip("the structured certifier (certify(...).verdict) is not in this version")
+    big = synthetic(SIZES, 300, seed=0)
+    res = fit(big, SIZES, warmup_max_iter=20, warmup_seconds=float("inf"), max_outer=1)
+    assert isinstance(res.verdict, Verdict) and res.stages[-1]["status"] == "done"
+    assert res.success == bool(res.verdict)
