@@ -45,6 +45,8 @@ from ialam_verify.model.problem import Problem
 from ialam_verify.solver import fit
 
 LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2)
+#: options of the refinement stage (``--refine-seconds``)
+REFINE_SETTINGS: dict = {}
 FEASIBLE = 1e-12
 
 
@@ -113,7 +115,7 @@ def synthetic_part(seeds: int, shapes: list[str], tune_seconds: float) -> None:
         lrs = None
         for seed in range(seeds):
             data = synthetic(sizes, 500, alpha=0.1, seed=seed)
-            res = fit(data, sizes, seed=seed)
+            res = fit(data, sizes, seed=seed, refine_settings=REFINE_SETTINGS or None)
             prob = res.problem
             W0, b0 = init_weights(sizes, np.random.default_rng(seed))  # the pipeline's start
             T = train_seconds(res)
@@ -159,7 +161,7 @@ def mnist_run(path, n, sizes, lambda_w, warm_s, ialam_s, tune_s, seed=0, baselin
     d = mp.dataset
     res = fit(
         d, sizes, lambda_w=lambda_w, seed=seed, rho0=MNIST_RHO0 / n,
-        warmup_seconds=warm_s, max_seconds=ialam_s,
+        warmup_seconds=warm_s, max_seconds=ialam_s, refine_settings=REFINE_SETTINGS or None,
     )  # fmt: skip
     prob = res.problem
     T = train_seconds(res)
@@ -290,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument(
+        "--refine-seconds",
+        type=float,
+        default=None,
+        help="the refinement's time cap (its default: 120)",
+    )
+    ap.add_argument(
         "--mnist", default=None, help="folder of the MNIST files (enables the MNIST parts)"
     )
     ap.add_argument("--mnist-full", action="store_true", help="also N = 60000 (about 10 minutes)")
@@ -302,7 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--seeds must be >= 1")
     if (args.mnist_full or args.frontier) and not args.mnist:
         ap.error("--mnist-full and --frontier need --mnist PATH")
-    print(f"bench_solver.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if args.refine_seconds is not None:
+        REFINE_SETTINGS["max_seconds"] = args.refine_seconds
+    print(
+        f"bench_solver.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {' '.join(sys.argv[1:])}"
+    )
     if not args.skip_synthetic:
         synthetic_part(args.seeds, args.shapes.split(","), args.tune_seconds)
     if args.mnist:

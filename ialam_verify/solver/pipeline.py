@@ -57,7 +57,9 @@ class Stage:
     """What one stage did."""
 
     name: str
-    #: "done", "failed", "not available", "not certified", "skipped" or "interrupted"
+    #: "done", "incomplete" (stopped before its goal; its best point is kept), "failed" (an error;
+    #: the previous stage's network is kept), "not available", "not certified", "skipped",
+    #: "interrupted"
     status: str
     seconds: float = 0.0
     train_err: float | None = None
@@ -266,9 +268,12 @@ def run_pipeline(
             stages.append(
                 Stage(
                     "refinement",
-                    "done" if rr.success else "failed",
+                    "done" if rr.success else "incomplete",
                     float(getattr(rr, "seconds", time.perf_counter() - t0)),
-                    message=f"{rr.message} ({getattr(rr, 'kinks', '?')} kinks)",
+                    message=(
+                        f"{rr.message} ({getattr(rr, 'kinks', '?')} kinks)"
+                        + ("" if rr.success else "; its best point is kept")
+                    ),
                     **_measure(problem, lifted),
                 )
             )
@@ -300,7 +305,9 @@ def run_pipeline(
             "verdict",
             "done"
             if verdict is not None
-            else ("interrupted" if interrupted else ("skipped" if not certify else "not certified")),
+            else (
+                "interrupted" if interrupted else ("skipped" if not certify else "not certified")
+            ),
             time.perf_counter() - t0,
             message=(f"(PP) KKT {verdict} ({how})" if verdict is not None else how),
         )
