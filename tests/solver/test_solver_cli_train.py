@@ -28,7 +28,7 @@ KEYS = {
     "stages",
 }
 #: a short pipeline: few samples, a short warm-up, a few outer iterations
-QUICK = ["--n-samples", "40", "--warmup-seconds", "0.3", "--max-outer", "5"]
+QUICK = ["--n-samples", "40", "--warmup-seconds", "0.3", "--max-outer", "5", "--no-refine"]
 
 
 def test_train_json_prints_one_object_and_exit_3_when_not_certified(capsys):

@@ -15,7 +15,7 @@ from ialam_verify.solver import fit, load_result, save_result
 @pytest.fixture(scope="module")
 def result():
     data = synthetic((3, 4, 2), 30, alpha=0.2, seed=1)
-    return fit(data, (3, 4, 2), alpha=0.2, lambda_w=1e-3, max_outer=4)
+    return fit(data, (3, 4, 2), alpha=0.2, lambda_w=1e-3, max_outer=4, refine=False)
 
 
 def arrays_of(res):
@@ -132,6 +132,7 @@ def test_interrupted_overwrite_never_loads_a_mixture(tmp_path, result, monkeypat
         alpha=0.2,
         lambda_w=1e-3,
         max_outer=1,
+        refine=False,
     )
     save_result(result, tmp_path / "run")
 
