@@ -28,7 +28,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..model.problem import LiftedPoint, Problem
-from .classify import Certificate, classify
+from ..verdict import Verdict
+from .certificate import Certificate, DualCertificate, NotionResult
+from .classify import classify
+from .kernel import Multipliers, Tolerances
 from .mpcc import MPCC
 from .report import CertifyReport
 
@@ -272,7 +275,7 @@ def _vec(blocks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(np.asarray(B, dtype=float), order="F") for B in blocks])
 
 
-def talk_to_general(problem: Problem, wit: dict[str, list[np.ndarray]], kind: str) -> dict[str, Any]:
+def talk_to_general(problem: Problem, wit: dict[str, list[np.ndarray]], kind: str) -> Multipliers:
     r"""The inverse of :func:`talk_multipliers`: per-layer ``Xi, M1, M2, Z`` (and ``S`` for (PP)) as
     the general multipliers of :func:`pp_problem` (``kind="PP"``: :math:`\lambda = (M^1; M^2)`,
     :math:`\mu_h = -\xi`, ``s``) or :func:`p_problem` (``"P"``: :math:`\nu = M^1`, :math:`w = M^2`)."""
@@ -285,70 +288,99 @@ def talk_to_general(problem: Problem, wit: dict[str, list[np.ndarray]], kind: st
         lam = np.concatenate([m1, m2])
         if problem.relu_bias_bound is not None:
             lam = np.concatenate([lam, np.zeros(sum(problem.sizes[1:]))])
-        return {"lam": lam, "mu": -xi, "nu": np.zeros(0), "w": np.zeros(0), "z": zs, "s": _vec(wit["S"])}
-    return {"lam": np.zeros(0), "mu": -xi, "nu": m1, "w": m2, "z": zs, "s": np.zeros(0)}
+        return Multipliers(lam, -xi, np.zeros(0), np.zeros(0), zs, _vec(wit["S"]))
+    return Multipliers(np.zeros(0), -xi, m1, m2, zs, np.zeros(0))
+
+
+def _region(cert: Any, problem: Problem, point: LiftedPoint, name: str, y: np.ndarray) -> DualCertificate:
+    """The multiplier set a structured proof of failure bounds, in :class:`DualCertificate` terms."""
+    from .network_check import Activity as NetActivity
+    from .network_check import fixed_slopes
+
+    act = NetActivity.at(problem, point, cert.act_tol, cert.kind)
+    G, H = _vec(act.G) > 0, _vec(act.H) > 0
+    z = "".join(
+        ("b" if zc else "p") for zcs in act.zero_cols for zc in zcs
+    ) if problem.lambda_w > 0 else ""
+    if cert.kind == "PP":
+        lam = "".join("+" if a else "0" for a in np.concatenate([G, H]))
+        kz = _vec(act.kz) > 0
+        fixed = _vec(fixed_slopes(problem, point))
+        lo = np.where(kz, problem.alpha, fixed)
+        hi = np.where(kz, 1.0, fixed)
+        return DualCertificate(lam, "", "", z, lo, hi, y)
+    bi = G & H
+    inner = "+" if cert.results[name].cone == "S" else "f"  # the cone the direction was built in
+    nu = "".join((inner if b else "f") if g else "0" for g, b in zip(G, bi, strict=True))
+    w = "".join((inner if b else "f") if h else "0" for h, b in zip(H, bi, strict=True))
+    return DualCertificate("", nu, w, z, np.zeros(0), np.zeros(0), y)
 
 
 def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoint) -> Certificate:
-    """A structured certificate as a :class:`~.classify.Certificate` of :func:`pp_problem` (at
-    ``point``) or :func:`p_problem` (``point`` = the lift), with full multiplier vectors and, for
-    "fails", the direction as ``descent_direction`` (scaled to :math:`\\|d\\|_1 = 1`), so that
-    :func:`~.classify.check` re-verifies it on the full Jacobian (affordable at small sizes)."""
-    from .classify import NotionResult
-
+    """A structured certificate as a :class:`~.certificate.Certificate` of :func:`pp_problem` (at
+    ``point``) or :func:`p_problem` (``point`` = the lift): full multiplier vectors for "holds";
+    for "fails" the direction ``d`` as a dual certificate ``y = -d`` over the notion's whole set (and
+    as B's descent direction), so that :func:`~.check.check` re-proves it on the full Jacobian."""
     results = {}
     for name, r in cert.results.items():
         wit = r.witness
-        if isinstance(wit, list):  # B: one witness per branch; the generic check reads one
-            wit = wit[0] if wit else None
+        bw = None
+        method = r.method
+        if isinstance(wit, list):  # B by branch enumeration: one witness per slope branch
+            bw = []
+            for wb, slopes in zip(wit, r.branch_slopes or [], strict=False):
+                m = talk_to_general(problem, wb, cert.kind)
+                m.branch = {"nu": "", "w": "", "s_lo": slopes[0].tolist(), "s_hi": slopes[1].tolist()}
+                bw.append(m)
+            wit = None
+        elif name == "B" and str(r.verdict) == "holds":
+            method = "implication"
         gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
-        dd = None
-        if r.direction is not None and str(r.verdict) == "fails" and name == "B":
+        proof, dd = None, None
+        if r.direction is not None and str(r.verdict) == "fails":
             d = r.direction
             vec = np.concatenate([_vec(d["W"]), _vec(d["b"]), _vec(d["V"]), _vec(d["U"])])
-            dd = vec / max(float(np.sum(np.abs(vec))), 1e-300)
+            vec = vec / max(float(np.sum(np.abs(vec))), 1e-300)
+            if name == "B":
+                dd = vec
+            else:
+                proof = [_region(cert, problem, point, name, -vec)]
         results[name] = NotionResult(
-            str(r.verdict), r.reason, r.epsilon, r.witness_residual, gw, 0, r.method, dd
+            r.verdict, r.reason, r.epsilon, r.witness_residual, gw, 0, method, dd, bw, proof,
+            r.verdict.epsilon,
         )
     kind = "nlp" if cert.kind == "PP" else "mpcc"
     return Certificate(
-        kind, cert.tol, cert.act_tol, cert.band, "limiting", cert.margin, dict(cert.activity),
-        results, dict(cert.feasibility), cert.seconds, list(cert.notes),
+        kind, cert.tolerances, "limiting", cert.margin, dict(cert.activity), results,
+        dict(cert.feasibility), cert.seconds, list(cert.notes), cert.scale,
     )
 
 
 # ------------------------------------------------------------------------------------ certify
-
 _METHODS = ("auto", "structured", "generic")
 #: largest number of variables of (PP) for which "auto" also runs the generic certifier on the
 #: notions the structured path leaves undetermined
 GENERIC_FALLBACK_MAX_VARIABLES = 2000
 
 
-def _tolerance_values(tolerances: Any, tol: float | None, act_tol: float | None, band: float | None):
-    """(tol, act_tol, band) from a ``Tolerances``-like object (attributes ``tol``, ``act_tol``,
-    ``band``) or the legacy keywords; defaults 1e-6, 1e-6, 10."""
-    vals = {"tol": 1e-6, "act_tol": 1e-6, "band": 10.0}
-    if tolerances is not None:
-        for k in vals:
-            if hasattr(tolerances, k):
-                vals[k] = float(getattr(tolerances, k))
-    for k, v in (("tol", tol), ("act_tol", act_tol), ("band", band)):
-        if v is not None:
-            vals[k] = float(v)
-    for k in ("tol", "act_tol"):
-        if not (np.isfinite(vals[k]) and vals[k] > 0):
-            raise ValueError(f"{k} must be a finite number > 0; got {vals[k]!r}")
-    if not (np.isfinite(vals["band"]) and vals["band"] >= 1):
-        raise ValueError(f"band must be a finite number >= 1; got {vals['band']!r}")
-    return vals["tol"], vals["act_tol"], vals["band"]
+def _tolerances(tolerances: Tolerances | None, tol, act_tol, band) -> Tolerances:
+    """``tolerances`` (default ``Tolerances()``: tol 1e-6 scaled, act_tol 1e-6, band 10) with the
+    legacy keywords replacing their fields."""
+    import dataclasses
+
+    if tolerances is None:
+        tolerances = Tolerances()
+    if not isinstance(tolerances, Tolerances):
+        raise ValueError(f"tolerances must be a Tolerances; got {type(tolerances).__name__}")
+    kw = {k: v for k, v in (("tol", tol), ("act_tol", act_tol), ("band", band)) if v is not None}
+    return dataclasses.replace(tolerances, **kw) if kw else tolerances
 
 
 def certify(
     result: Any,
     point: LiftedPoint | None = None,
     *,
-    tolerances: Any = None,
+    tolerances: Tolerances | None = None,
     method: str = "auto",
     tol: float | None = None,
     act_tol: float | None = None,
@@ -365,13 +397,17 @@ def certify(
     Parameters
     ----------
     tolerances : Tolerances, optional
-        ``tol`` (residual), ``act_tol`` (activity), ``band``; the keywords override it.
+        Default ``Tolerances()``: residual tolerance ``tol = 1e-6`` relative to the problem's scale
+        (:func:`~.kernel.problem_scale`; ``scaled=False`` for absolute), ``act_tol = 1e-6``,
+        ``band = 10``. ``tol``, ``act_tol``, ``band`` replace those fields.
     method : {"auto", "structured", "generic"}
         ``"structured"``: the backward-pass certifier (:mod:`.network`), whose cost is a few forward
         and backward passes plus a program over the degenerate entries; ``"generic"``: the reference
         :func:`~.classify.classify` on the full problem (small instances only); ``"auto"``
         (default): structured, then generic for the notions left undetermined when (PP) has at most
         :data:`GENERIC_FALLBACK_MAX_VARIABLES` variables. (PP_b) (the ReLU bias bound) is generic.
+    max_branches : int
+        Largest number of disjunction branches enumerated.
     xi : list of arrays, optional
         The solver's :math:`\xi`: adds the smallest (PP) residual with it fixed (generic, small).
     """
@@ -394,17 +430,17 @@ def certify(
     if not isinstance(point, LiftedPoint):
         raise ValueError(f"point must be a LiftedPoint; got {type(point).__name__}")
     problem.check_point(point)
-    tol_, act_tol_, band_ = _tolerance_values(tolerances, tol, act_tol, band)
+    tols = _tolerances(tolerances, tol, act_tol, band)
     if int(max_branches) != max_branches or max_branches < 1:
         raise ValueError(f"max_branches must be a positive integer; got {max_branches!r}")
+    if method == "structured" and problem.relu_bias_bound is not None:
+        raise ValueError("method='structured' does not cover (PP_b) (relu_bias_bound); use 'generic'")
     lay = Layout.of(problem)
     feas = problem.lift(point.W, point.b)
     used = method
     if method == "auto" and problem.relu_bias_bound is not None:
         used = "generic"
-    if method == "structured" and problem.relu_bias_bound is not None:
-        raise ValueError("method='structured' does not cover (PP_b) (relu_bias_bound); use 'generic'")
-    kw = dict(tol=tol_, act_tol=act_tol_, band=band_, max_branches=max_branches)
+    kw = dict(tolerances=tols, max_branches=max_branches)
     if used == "generic":
         cert_pp = classify(pp_problem(problem, point), **kw)
         cert_p = classify(p_problem(problem, feas), **kw)
@@ -419,7 +455,7 @@ def certify(
         used = "structured"
     at_xi = None
     if xi is not None:
-        at_xi = _at_solver_xi(problem, point, xi, kw)
+        at_xi = _at_solver_xi(problem, point, xi, tols)
     info = {
         "sizes": list(problem.sizes),
         "n_samples": problem.n_samples,
@@ -438,8 +474,7 @@ def certify(
 
 def _fill_undetermined(cert: Any, generic: Any) -> None:
     """Where the structured path left a notion undetermined, take the generic verdict (its
-    witness or proof is in the generic form, re-checked by :func:`check_report`)."""
-    from ..verdict import Verdict
+    witness or proof stays in the generic form, re-checked by :func:`check_report`)."""
     from .network import NetworkNotionResult
 
     names = [k for k, r in cert.results.items() if not r.verdict.decided]
@@ -448,18 +483,19 @@ def _fill_undetermined(cert: Any, generic: Any) -> None:
     g = generic()
     for k in names:
         r = g.results[k]
-        if r.verdict not in ("holds", "fails"):
+        if not r.verdict.decided:
             continue
-        cert.results[k] = NetworkNotionResult(
-            Verdict(str(r.verdict), "generic: " + r.reason, r.witness_residual, r.min_residual),
-            "generic",
-            epsilon=r.min_residual,
+        v = r.verdict
+        res = NetworkNotionResult(
+            Verdict(v.outcome, "generic: " + r.reason, v.residual, v.epsilon), "generic",
+            epsilon=r.epsilon,
         )
-        cert.results[k].generic = r  # type: ignore[attr-defined]
+        res.generic = (g, r)  # type: ignore[attr-defined]
+        cert.results[k] = res
     cert.notes.append(f"undetermined notions {names} re-decided by the generic certifier")
 
 
-def _at_solver_xi(problem: Problem, point: LiftedPoint, xi: list[np.ndarray], kw: dict) -> dict:
+def _at_solver_xi(problem: Problem, point: LiftedPoint, xi: list[np.ndarray], tols: Tolerances) -> dict:
     if len(xi) != problem.n_layers:
         raise ValueError(f"xi must hold {problem.n_layers} layers; got {len(xi)}")
     pp = pp_problem(problem, point)
@@ -477,57 +513,56 @@ def _at_solver_xi(problem: Problem, point: LiftedPoint, xi: list[np.ndarray], kw
         slope_neg=pp.slope_neg,
         slope_pos=pp.slope_pos,
     )
-    c = classify(fixed, notions=("KKT",), b_stationarity=False, **kw)
+    c = classify(fixed, tolerances=tols, notions=("KKT",), b_stationarity=False)
     r = c.results["KKT"]
     return {"verdict": str(r.verdict), "min_residual": r.min_residual, "reason": r.reason}
 
 
-def check_report(
-    rep: CertifyReport, *, tol: float | None = None, act_tol: float | None = None
-) -> dict[str, Any]:
+def check_report(rep: CertifyReport, tolerances: Tolerances | None = None) -> dict[str, Any]:
     """See :meth:`CertifyReport.check`."""
-    from .classify import check as generic_check
-    from .network_check import check_direction, check_witness
+    from .check import check as generic_check
+    from .network_check import check_direction, check_witness, network_scale
 
     assert rep.problem is not None and rep.point is not None
+    tols = tolerances if tolerances is not None else Tolerances()
     problem, point = rep.problem, rep.point
     lift = problem.lift(point.W, point.b)
     per: dict[str, Any] = {}
     ok = True
     for tag, cert, pt, kind in (("PP", rep.pp, point, "PP"), ("P", rep.p, lift, "P")):
-        t = cert.tol if tol is None else float(tol)
-        a = cert.act_tol if act_tol is None else float(act_tol)
+        full = None
         if isinstance(cert, Certificate):
-            c = dict(cert.__dict__)
-            c.update(tol=t, act_tol=a)
-            ck = generic_check(Certificate(**c), (pp_problem if kind == "PP" else p_problem)(problem, pt))
+            full = (pp_problem if kind == "PP" else p_problem)(problem, pt)
+            ck = generic_check(cert, full, tols)
             per[tag] = ck
-            ok &= bool(ck["accepted"])
+            ok &= bool(ck.accepted)
             continue
+        tau = tols.tol * (network_scale(problem, pt, kind) if tols.scaled else 1.0)
+        a = tols.act_tol
         for name, r in cert.results.items():
             key = f"{tag}.{name}"
             if not r.verdict.decided:
                 continue
-            if getattr(r, "generic", None) is not None:
-                per[key] = {"checked": "by the generic certifier's check at classify time"}
-                continue
-            if str(r.verdict) == "holds":
+            gen = getattr(r, "generic", None)
+            if gen is not None:
+                full = full or (pp_problem if kind == "PP" else p_problem)(problem, pt)
+                ck = generic_check(gen[0], full, tols)
+                per[key] = {"accepted": ck.per_notion[name]["status"] == "proved", "by": "generic"}
+            elif str(r.verdict) == "holds":
                 wits = r.witness if isinstance(r.witness, list) else [r.witness]
+                notion = ("KKT" if kind == "PP" else "W") if name == "B" else name
                 worst = 0.0
                 for w in wits:
-                    if w is None:
-                        worst = np.inf
-                        continue
-                    notion = "KKT" if name == "B" and kind == "PP" else ("W" if name == "B" else name)
-                    worst = max(worst, check_witness(problem, pt, kind, notion, w, a)["max"])
-                per[key] = {"max_violation": worst, "accepted": bool(worst <= t)}
+                    worst = np.inf if w is None else max(
+                        worst, check_witness(problem, pt, kind, notion, w, a)["max"]
+                    )
+                per[key] = {"max_violation": worst, "accepted": bool(worst <= tau)}
+            elif r.direction is None:
+                per[key] = {"accepted": False, "reason": "no proof stored"}
             else:
-                if r.direction is None:
-                    per[key] = {"accepted": str(r.method) == "implied", "reason": "no direction"}
-                else:
-                    notion = "S" if (kind == "P" and name == "S") else ("W" if kind == "P" else "Clarke")
-                    ck = check_direction(problem, pt, kind, notion, r.direction, a, r.slopes)
-                    per[key] = {**ck, "accepted": bool(ck["valid"] and ck["bound"] > t)}
+                notion = "S" if r.cone == "S" else ("W" if kind == "P" else "Clarke")
+                ck = check_direction(problem, pt, kind, notion, r.direction, a, r.slopes)
+                per[key] = {**ck, "accepted": bool(ck["valid"] and ck["bound"] > tau)}
             ok &= bool(per[key]["accepted"])
     return {"per_notion": per, "accepted": bool(ok)}
 

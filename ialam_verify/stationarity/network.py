@@ -28,12 +28,14 @@ import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
+from .kernel import Tolerances
 from .network_check import (
     P_NOTIONS,
     PAIR_BRANCHES,
     Activity,
     check_direction,
     check_witness,
+    network_scale,
     propagate_direction,
     residual_blocks,
 )
@@ -58,6 +60,8 @@ class NetworkNotionResult:
     slopes: list[np.ndarray] | None = None
     epsilon: float | None = None
     lower_bound: float | None = None
+    cone: str = ""  # the cone of ``direction``: "PP", "W" (every (P) notion) or "S"
+    branch_slopes: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def reason(self) -> str:
@@ -78,9 +82,8 @@ class NetworkCertificate:
     at one point; the same reading surface as :class:`.classify.Certificate`."""
 
     kind: str
-    tol: float
-    act_tol: float
-    band: float
+    tolerances: Tolerances
+    scale: float
     margin: float
     results: dict[str, NetworkNotionResult]
     activity: dict[str, Any]
@@ -88,6 +91,23 @@ class NetworkCertificate:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     nonsmooth: str = "limiting"
+
+    @property
+    def tol(self) -> float:
+        return self.tolerances.tol
+
+    @property
+    def act_tol(self) -> float:
+        return self.tolerances.act_tol
+
+    @property
+    def band(self) -> float:
+        return self.tolerances.band
+
+    @property
+    def residual_tol(self) -> float:
+        """The absolute residual tolerance used: ``tol`` times ``scale`` (1 when not scaled)."""
+        return self.tolerances.tol * (self.scale if self.tolerances.scaled else 1.0)
 
     @property
     def strongest(self) -> list[str]:
@@ -115,16 +135,79 @@ class NetworkCertificate:
 
 
 # ------------------------------------------------------------------------------- deciding
-def _fails_by_direction(st: Structure, notion: str, wit: dict, tol: float, slopes=None):
+def _flat(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(b, order="F") for b in blocks])
+
+
+def _least_squares_witness(dec: _Decider) -> dict | None:
+    r"""(P): the witness whose :math:`\xi` at the biactive entries minimizes
+    :math:`\|R^W, R^b\|_2`. Its residual ``r`` satisfies :math:`B^T r = 0`, which is, by the
+    adjoint of the backward pass, :math:`du = 0` at the biactive entries for ``d = -r`` pushed
+    forward: a direction in the cone of W (hence of every (P) notion)."""
+    rp = dec.program()
+    if isinstance(rp, str) or rp.K == 0:
+        return None
+    xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
+    return rp.to_witness(
+        "W",
+        {"xi": xi, "s": None, "Z": [np.zeros(r.size) for _, _, r in rp.zero_groups]}
+        if not rp.zero_groups
+        else {"xi": xi, "s": None, "Z": _zero_group_projection(rp, xi)},
+    )
+
+
+def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
+    out = []
+    E = rp.e0 + rp.B @ xi
+    lam = rp.st.problem.lambda_w
+    for _, _, rows in rp.zero_groups:
+        a = -E[rows]
+        nrm = float(np.linalg.norm(a))
+        out.append(a * min(1.0, lam / nrm) if nrm > 0 else a)
+    return out
+
+
+def _fails_by_direction(
+    st: Structure,
+    notion: str,
+    wit: dict,
+    tol: float,
+    slopes=None,
+    extra: list | None = None,
+    blocks: dict | None = None,
+):
     """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
     the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
     condition is most violated."""
     p, pt = st.problem, st.point
-    blocks = residual_blocks(p, pt, st.kind, wit)
-    cands = [([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)]
+    if blocks is None:
+        blocks = residual_blocks(p, pt, st.kind, wit)
+    best = (0.0, None)
+
+    def attempt(dW, db, seed):
+        nonlocal best
+        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed)
+        if prop is None:
+            return
+        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
+        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
+        if chk["valid"] and chk["bound"] > best[0]:
+            best = (chk["bound"], d)
+
+    def done() -> bool:
+        return best[0] > tol * (1 + _BOUND_SLACK)
+
+    attempt([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)
+    for w in extra or []:
+        if done():
+            return best
+        eb = residual_blocks(p, pt, st.kind, w)
+        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
+    if done():
+        return best
     zW = [np.zeros_like(W) for W in pt.W]
     zb = [np.zeros_like(b) for b in pt.b]
-    Xi, G = backward(st)
+    G = backward(st)[1]
     seeds = []
     for l, g in enumerate(G):
         if st.kind == "PP":
@@ -141,16 +224,10 @@ def _fails_by_direction(st: Structure, notion: str, wit: dict, tol: float, slope
                 sign = -np.sign(g[i, n]) if st.cond[l][i, n] == 2 else 1.0
                 seeds.append((v[i, n], (l, int(i), int(n), float(sign))))
     seeds.sort(key=lambda x: -x[0])
-    cands += [(zW, zb, s) for _, s in seeds[:5]]
-    best = (0.0, None)
-    for dW, db, seed in cands:
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed)
-        if prop is None:
-            continue
-        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
-        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
-        if chk["valid"] and chk["bound"] > best[0]:
-            best = (chk["bound"], d)
+    for _, seed in seeds[:5]:
+        attempt(zW, zb, seed)
+        if done():
+            break
     return best
 
 
@@ -162,6 +239,26 @@ class _Decider:
         self.st = Structure.of(problem, point, kind, self.act)
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
+        self._memo: dict = {}
+        self._default: dict = {}
+        self._proofs: dict = {}
+        self._blocks: dict = {}
+
+    def relaxation_value(self) -> float:
+        """Optimal value of the restricted program of the largest set (Clarke for (PP), W for (P)):
+        no smaller set has a restricted witness below it."""
+        rp = self.program()
+        if isinstance(rp, str):
+            return np.inf
+        if self.kind == "PP":
+            label, kw = "Clarke LP", {}
+        else:
+            label, kw = "LP", {"pair_patterns": (np.full(rp.K, "f"), np.full(rp.K, "f"))}
+        key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+        if key not in self._memo:
+            self._memo[key] = rp.solve("Clarke" if self.kind == "PP" else "W", **kw)
+        val = self._memo[key][1]
+        return np.inf if val is None else val
 
     def program(self) -> ReducedProgram | str:
         if self._rp is None:
@@ -171,8 +268,48 @@ class _Decider:
                 self._rp = str(exc)
         return self._rp
 
+    def blocks(self, wit: dict) -> dict:
+        key = id(wit)
+        if key not in self._blocks:
+            self._blocks[key] = (wit, residual_blocks(self.p, self.pt, self.kind, wit))
+        return self._blocks[key][1]
+
     def check(self, notion: str, wit: dict) -> float:
-        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol)["max"]
+        b = self.blocks(wit)
+        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol, b)["max"]
+
+    def proof(self, notion: str, wit: dict, extra: list | None = None):
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
+        key = (cone, id(wit), len(extra or []))
+        if key not in self._proofs:
+            self._proofs[key] = _fails_by_direction(
+                self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit)
+            )
+        return self._proofs[key]
+
+    def _ls_extra(self) -> list:
+        if self.kind != "P" or not self.st.n_free:
+            return []
+        if "ls" not in self._default:
+            self._default["ls"] = _least_squares_witness(self)
+        ls = self._default["ls"]
+        return [] if ls is None else [ls]
+
+    def _fails(self, bound, d, best, notion) -> NetworkNotionResult:
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
+        return NetworkNotionResult(
+            Verdict.fails(
+                f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
+                f"{bound:.3g} > tol {self.tol:g}",
+                residual=best[0],
+                epsilon=best[0],
+            ),
+            "direction",
+            direction=d,
+            epsilon=best[0],
+            lower_bound=bound,
+            cone=cone,
+        )
 
     def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
         """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`) until a
@@ -182,7 +319,10 @@ class _Decider:
         if isinstance(rp, str):
             return best
         for label, kw in runs:
-            status, _, sol = rp.solve(notion, **kw)
+            key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+            if key not in self._memo:
+                self._memo[key] = rp.solve(notion, **kw)
+            status, val, sol = self._memo[key]
             if sol is None:
                 continue
             wit = rp.to_witness(notion, sol)
@@ -193,10 +333,28 @@ class _Decider:
                 break
         return best
 
+    def default_witness(self, notion: str) -> tuple[dict, float]:
+        """The backward-pass witness and its checked residual; computed once when it does not
+        depend on the notion (no free entry: same multipliers, same membership numbers)."""
+        key = "any" if self.st.n_free == 0 else notion
+        if key not in self._default:
+            wit0 = witness(self.st, notion, self.Xi, self.G)
+            self._default[key] = (wit0, self.check(notion, wit0))
+        return self._default[key]
+
     def decide(self, notion: str, proof_from: NetworkNotionResult | None = None):
         tol, st = self.tol, self.st
-        wit0 = witness(st, notion, self.Xi, self.G)
-        r0 = self.check(notion, wit0)
+        if proof_from is not None and proof_from.verdict == "fails":
+            # a subset of a set with no multiplier of residual <= tol has none either
+            v = proof_from.verdict
+            return NetworkNotionResult(
+                Verdict.fails(f"implied: the larger set fails. {v.reason}", residual=v.residual,
+                              epsilon=v.epsilon),
+                "implied", direction=proof_from.direction, slopes=proof_from.slopes,
+                epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
+                cone=proof_from.cone,
+            )
+        wit0, r0 = self.default_witness(notion)
         if r0 <= tol:
             return NetworkNotionResult(
                 Verdict.holds("backward-pass witness checked with numpy", residual=r0, epsilon=r0),
@@ -205,7 +363,15 @@ class _Decider:
                 epsilon=r0,
             )
         best = (r0, wit0, "backward pass")
-        if st.n_free:
+        # a proof of failure makes any search useless: try it first (for (P) with the
+        # least-squares witness too, which needs the program's matrices but no solver)
+        bound, d = self.proof(notion, wit0, self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best, notion)
+        relax_ok = st.n_free and (
+            notion in ("Clarke", "W") or self.relaxation_value() <= tol * (1 + 1e-6)
+        )
+        if relax_ok:
             for runs in self._runs(notion):
                 cand = self.try_solutions(notion, runs)
                 if cand[0] < best[0]:
@@ -221,28 +387,18 @@ class _Decider:
                         best[1],
                         epsilon=best[0],
                     )
-        bound, d = _fails_by_direction(st, notion, best[1], tol)
-        if proof_from is not None and proof_from.verdict == "fails" and proof_from.lower_bound:
-            if proof_from.lower_bound > bound:
-                bound, d = proof_from.lower_bound, proof_from.direction
-        if bound > tol * (1 + _BOUND_SLACK) + 1e-300:
-            return NetworkNotionResult(
-                Verdict.fails(
-                    f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
-                    f"{bound:.3g} > tol {tol:g}",
-                    residual=best[0],
-                    epsilon=best[0],
-                ),
-                "direction",
-                direction=d,
-                epsilon=best[0],
-                lower_bound=bound,
-            )
+        bound, d = self.proof(notion, best[1], self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best, notion)
         why = f"best witness residual {best[0]:.3g} > tol {tol:g}; proved lower bound {bound:.3g}"
         rp = self.program() if st.n_free else None
         if isinstance(rp, str):
             why += f"; reduced program not built ({rp})"
-        elif st.n_free and notion in ("A", "C", "M", "KKT") and self._n_branches(notion) > self.max_branches:
+        elif (
+            st.n_free
+            and notion in ("A", "C", "M", "KKT")
+            and self._n_branches(notion) > self.max_branches
+        ):
             why += f"; {self._n_branches(notion)} branches > max_branches {self.max_branches}"
         return NetworkNotionResult(
             Verdict.undetermined(why, residual=best[0], epsilon=best[0]),
@@ -270,7 +426,8 @@ class _Decider:
         if self.kind == "PP":
             yield [("Clarke LP", {})]
             if notion == "KKT" and rp.kz_beta.any():
-                _, _, sol = rp.solve("Clarke")
+                self.relaxation_value()
+                sol = self._memo[("", "Clarke LP", repr([]))][2]
                 if sol is not None and sol["s"] is not None:
                     snapped = np.where(np.abs(sol["s"] - al) <= np.abs(sol["s"] - 1), al, 1.0)
                     yield [("LP at the rounded slopes", {"slopes": snapped})]
@@ -309,13 +466,23 @@ class _Decider:
             if bi == 0:
                 v = kkt_or_w.verdict
                 return NetworkNotionResult(
-                    Verdict(v.outcome, "no biactive entry: one branch, B <=> W. " + v.reason,
-                            v.residual, v.epsilon),
-                    "same as W", kkt_or_w.witness, kkt_or_w.direction, None,
-                    kkt_or_w.epsilon, kkt_or_w.lower_bound,
+                    Verdict(
+                        v.outcome,
+                        "no biactive entry: one branch, B <=> W. " + v.reason,
+                        v.residual,
+                        v.epsilon,
+                    ),
+                    "same as W",
+                    kkt_or_w.witness,
+                    kkt_or_w.direction,
+                    None,
+                    kkt_or_w.epsilon,
+                    kkt_or_w.lower_bound,
                 )
             return NetworkNotionResult(
-                Verdict.undetermined(f"{bi} biactive entries: B of (P) is left to method='generic'"),
+                Verdict.undetermined(
+                    f"{bi} biactive entries: B of (P) is left to method='generic'"
+                ),
                 "not decided",
             )
         nk = sum(int((kz & (b > 0)).sum()) for kz, b in zip(self.act.kz, self.p.beta, strict=True))
@@ -328,8 +495,12 @@ class _Decider:
             )
             return NetworkNotionResult(
                 Verdict(v.outcome, why + v.reason, v.residual, v.epsilon),
-                "same as KKT", kkt_or_w.witness, kkt_or_w.direction, None,
-                kkt_or_w.epsilon, kkt_or_w.lower_bound,
+                "same as KKT",
+                kkt_or_w.witness,
+                kkt_or_w.direction,
+                None,
+                kkt_or_w.epsilon,
+                kkt_or_w.lower_bound,
             )
         if 2**nk > self.max_branches or not rp_needed or isinstance(self.program(), str):
             return NetworkNotionResult(
@@ -342,7 +513,7 @@ class _Decider:
         assert isinstance(rp, ReducedProgram)
         al = self.p.alpha
         kb = np.flatnonzero(rp.kz_beta)
-        wits, worst = [], 0.0
+        wits, worst, branch_slopes = [], 0.0, []
         for choice in itertools.product((al, 1.0), repeat=nk):
             s = rp.s_fixed.copy()
             s[kb] = choice
@@ -354,23 +525,42 @@ class _Decider:
                 full = [S.copy() for S in self.st.s_def]
                 for l, (i, n) in enumerate(rp.loc):
                     full[l][i, n] = slopes[l]
-                bound, d = _fails_by_direction(self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full)
+                bound, d = _fails_by_direction(
+                    self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full
+                )
                 if bound > self.tol * (1 + _BOUND_SLACK):
                     return NetworkNotionResult(
-                        Verdict.fails(f"branch {choice}: descent direction, bound {bound:.3g}",
-                                      residual=r),
-                        "direction", direction=d, slopes=full, lower_bound=bound,
+                        Verdict.fails(
+                            f"branch {choice}: descent direction, bound {bound:.3g}", residual=r
+                        ),
+                        "direction",
+                        direction=d,
+                        slopes=full,
+                        lower_bound=bound,
                     )
                 return NetworkNotionResult(
                     Verdict.undetermined(f"branch {choice}: residual {r:.3g}, bound {bound:.3g}"),
                     "branch enumeration",
                 )
             wits.append(wit)
+            full_s = [S.copy() for S in self.st.s_def]
+            lo_s = []
+            for l, (i, n) in enumerate(rp.loc):
+                full_s[l][i, n] = rp.split(s)[l]
+            for l, S in enumerate(full_s):
+                # kinks at zero with beta = 0 are convex (not branched): their interval
+                lo_s.append(np.where(self.act.kz[l] & (self.p.beta[l] == 0), self.p.alpha, S))
+                full_s[l] = np.where(self.act.kz[l] & (self.p.beta[l] == 0), 1.0, S)
+            branch_slopes.append((_flat(lo_s), _flat(full_s)))
             worst = max(worst, r)
         return NetworkNotionResult(
-            Verdict.holds(f"all {len(wits)} slope branches have witnesses", residual=worst,
-                          epsilon=worst),
-            "branch enumeration", wits, epsilon=worst,
+            Verdict.holds(
+                f"all {len(wits)} slope branches have witnesses", residual=worst, epsilon=worst
+            ),
+            "branch enumeration",
+            wits,
+            epsilon=worst,
+            branch_slopes=branch_slopes,
         )
 
 
@@ -379,14 +569,20 @@ def decide_notions(
     point: LiftedPoint,
     kind: str,
     *,
-    tol: float,
-    act_tol: float,
-    band: float = 10.0,
+    tolerances: Tolerances | None = None,
     max_branches: int = 64,
 ) -> NetworkCertificate:
     """Decide every notion of ``kind`` ("PP" at ``point`` as given, "P" at ``point`` which must be
-    the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`."""
+    the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`.
+    The residual tolerance is ``tolerances.tol`` times :func:`.network_check.network_scale` (the
+    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``."""
     t0 = time.perf_counter()
+    tols = tolerances if tolerances is not None else Tolerances()
+    if kind not in ("PP", "P"):
+        raise ValueError(f"kind must be 'PP' or 'P'; got {kind!r}")
+    scale = network_scale(problem, point, kind)
+    tol = tols.tol * (scale if tols.scaled else 1.0)
+    act_tol, band = tols.act_tol, tols.band
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
         dec = _Decider(problem, point, kind, tol, a, max_branches)
@@ -398,15 +594,7 @@ def decide_notions(
         else:
             res["W"] = dec.decide("W")
             for n in P_NOTIONS[1:]:
-                if res["W"].verdict == "fails":
-                    w = res["W"]
-                    res[n] = NetworkNotionResult(
-                        Verdict.fails("implied: W fails. " + w.reason, residual=w.verdict.residual, epsilon=w.verdict.epsilon),
-                        "implied", direction=w.direction, epsilon=w.epsilon,
-                        lower_bound=w.lower_bound,
-                    )
-                else:
-                    res[n] = dec.decide(n)
+                res[n] = dec.decide(n, proof_from=res["W"])
             res["B"] = dec.decide_b(res["W"])
         return dec, res
 
@@ -447,9 +635,7 @@ def decide_notions(
             f"the point violates the constraints by {max(feas.values()):.3g} > act_tol; the "
             "notions are evaluated at it as given"
         )
-    grads = [np.max(np.abs(Xi), initial=0.0) for Xi in dec.Xi]
-    margin = 1e-6 * max(1.0, float(max(grads, default=0.0)))
     return NetworkCertificate(
-        kind, float(tol), float(act_tol), float(band), margin, results, activity, feas,
+        kind, tols, scale, tols.margin * scale, results, activity, feas,
         time.perf_counter() - t0, notes,
     )

@@ -120,6 +120,20 @@ def group_terms(problem: Problem, point: LiftedPoint, act: Activity) -> list[np.
     return out
 
 
+def network_scale(problem: Problem, point: LiftedPoint, kind: str) -> float:
+    r""":func:`~.kernel.problem_scale` of :func:`~.lifted.pp_problem` (``kind="PP"``) or
+    :func:`~.lifted.p_problem` (``"P"``) without building them: the largest entry of the smooth
+    gradient (only its ``v`` block is nonzero), of the group weights (each ``w`` coordinate is in one
+    group: :math:`\lambda_w`) and of the kink terms (each ``u`` has one, :math:`|{-\beta_\ell}|\cdot 1`),
+    floored at 1."""
+    s = max(1.0, max(float(np.max(np.abs(G), initial=0.0)) for G in loss_and_ridge_gradient(problem, point, kind)))
+    if problem.lambda_w > 0:
+        s = max(s, problem.lambda_w)
+    if kind == "PP":
+        s = max(s, max(problem.beta))
+    return s
+
+
 def residual_blocks(
     problem: Problem, point: LiftedPoint, kind: str, wit: dict[str, list[np.ndarray]]
 ) -> dict[str, list[np.ndarray]]:
@@ -199,12 +213,15 @@ def check_witness(
     notion: str,
     wit: dict[str, list[np.ndarray]],
     act_tol: float,
+    blocks: dict[str, list[np.ndarray]] | None = None,
 ) -> dict[str, float]:
     """Residual (:math:`\\|\\cdot\\|_\\infty` of all blocks) and membership violations of a witness,
-    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite)."""
+    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite).
+    ``blocks``: the :func:`residual_blocks` of ``wit`` if already computed (saves a pass)."""
     _validate_witness(problem, point, kind, wit)
     act = Activity.at(problem, point, act_tol, kind)
-    blocks = residual_blocks(problem, point, kind, wit)
+    if blocks is None:
+        blocks = residual_blocks(problem, point, kind, wit)
     out = {
         f"residual_{k}": max(float(np.max(np.abs(B), initial=0.0)) for B in v)
         for k, v in blocks.items()
@@ -227,7 +244,9 @@ def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict
         for l, arr in enumerate(wit[k]):
             shape = point.W[l].shape if k == "Z" else point.U[l].shape
             if np.shape(arr) != shape:
-                raise ValueError(f"witness[{k!r}][{l}] must have shape {shape}; got {np.shape(arr)}")
+                raise ValueError(
+                    f"witness[{k!r}][{l}] must have shape {shape}; got {np.shape(arr)}"
+                )
 
 
 # ------------------------------------------------------------------------- proofs of failure
@@ -253,12 +272,17 @@ def propagate_direction(
     for l in range(problem.n_layers):
         du = dW[l] @ prev + point.W[l] @ prev_d + db[l][:, None]
         G, H = act.G[l], act.H[l]
-        dv = np.where(point.U[l] > 0, du, al * du)
-        dv = np.where(G & ~H, du, dv)
-        dv = np.where(H & ~G, al * du, dv)
-        dv = np.where(G & H, np.maximum(du, al * du), dv)
-        if kind == "P" and notion != "S" and np.any(du[G & H] != 0):
-            return None
+        # slope 1 where only v - u is active (or neither, u > 0), alpha where only v - alpha u is
+        slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
+        dv = slope * du
+        bi = G & H
+        if bi.any():
+            if kind == "P" and notion != "S":
+                # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
+                # v - u and v - alpha u at 0 there: dv = 0; du = 0 is checked by direction_bound
+                dv[bi] = 0.0
+            else:
+                dv[bi] = np.maximum(du[bi], al * du[bi])
         if seed is not None and seed[0] == l:
             dv = dv.copy()
             dv[seed[1], seed[2]] += seed[3]

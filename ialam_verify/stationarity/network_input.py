@@ -110,7 +110,8 @@ def certify_network(
         Penalty parameters of (PP); default :func:`ialam_verify.solver.api.default_beta`
         (:math:`\beta_\ell = 2\max(1, \max|Y|)/N`, the solver's default).
     tolerances : Tolerances, optional
-        Passed to :func:`~.lifted.certify`.
+        Passed to :func:`~.lifted.certify` (default ``Tolerances()``: tol 1e-6 relative to the
+        problem's scale, act_tol 1e-6).
     method : {"auto", "structured", "generic"}
         As in :func:`~.lifted.certify`.
     """

@@ -74,7 +74,9 @@ class Structure:
         return int(sum(int(f.sum()) for f in self.free))
 
     def c0c1(self, l: int) -> tuple[np.ndarray, np.ndarray]:
-        c1 = np.where(self.side[l] == 1, -1.0, np.where(self.side[l] == -1, -self.problem.alpha, 0.0))
+        c1 = np.where(
+            self.side[l] == 1, -1.0, np.where(self.side[l] == -1, -self.problem.alpha, 0.0)
+        )
         c0 = self.problem.beta[l] * self.s_def[l] if self.kind == "PP" else np.zeros_like(c1)
         return c0, c1
 
@@ -198,7 +200,9 @@ class ReducedProgram:
     s_fixed: np.ndarray
 
     @classmethod
-    def build(cls, st: Structure, max_free: int = 400, max_cells: int = 30_000_000) -> ReducedProgram:
+    def build(
+        cls, st: Structure, max_free: int = 400, max_cells: int = 30_000_000
+    ) -> ReducedProgram:
         p, pt = st.problem, st.point
         L, al = p.n_layers, p.alpha
         K = st.n_free
@@ -286,9 +290,7 @@ class ReducedProgram:
         G_act = np.concatenate([st.act.G[l][st.free[l]] for l in range(L)])
         H_act = np.concatenate([st.act.H[l][st.free[l]] for l in range(L)])
         if st.kind == "PP":
-            kz_beta = np.concatenate(
-                [st.act.kz[l][st.free[l]] & (p.beta[l] > 0) for l in range(L)]
-            )
+            kz_beta = np.concatenate([st.act.kz[l][st.free[l]] & (p.beta[l] > 0) for l in range(L)])
             beta_k = np.concatenate([np.full(loc[l][0].size, p.beta[l]) for l in range(L)])
         else:
             kz_beta = np.zeros(K, dtype=bool)
@@ -417,7 +419,11 @@ class ReducedProgram:
         if self.zero_groups:
             Z_zero = []
             for l, zc in enumerate(st.act.zero_cols):
-                cols = [z for (ll, _, _), z in zip(self.zero_groups, sol["Z"], strict=True) if ll == l]
-                Z_zero.append(np.column_stack(cols) if cols else np.zeros((st.point.W[l].shape[0], 0)))
+                cols = [
+                    z for (ll, _, _), z in zip(self.zero_groups, sol["Z"], strict=True) if ll == l
+                ]
+                Z_zero.append(
+                    np.column_stack(cols) if cols else np.zeros((st.point.W[l].shape[0], 0))
+                )
                 del zc
         return witness(st, notion, Xi, G, self.split(s), Z_zero)

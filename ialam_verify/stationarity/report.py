@@ -106,9 +106,11 @@ class CertifyReport:
     def header(self) -> str:
         i = self.info
         tol = self.pp.tol
+        kind = "relative to the scale" if self.pp.tolerances.scaled else "absolute"
         return (
             f"sizes {i.get('sizes')}, N = {i.get('n_samples')}, method {self.method}; "
-            f"tol {tol:g}, act_tol {self.pp.act_tol:g}, band x{self.pp.band:g}"
+            f"tol {tol:g} ({kind}: (PP) {self.pp.scale:.3g}, (P) {self.p.scale:.3g}), act_tol "
+            f"{self.pp.act_tol:g}, band x{self.pp.band:g}; epsilon in units of the scale"
         )
 
     def text(self) -> str:
@@ -144,7 +146,12 @@ class CertifyReport:
         )
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.header()}**", "", "| notion | verdict | epsilon | why |", "|---|---|---|---|"]
+        lines = [
+            f"**{self.header()}**",
+            "",
+            "| notion | verdict | epsilon | why |",
+            "|---|---|---|---|",
+        ]
         for r in self.rows():
             eps = "" if r["epsilon"] is None else f"{r['epsilon']:.2g}"
             why = r["reason"].replace("|", "\\|")
@@ -167,14 +174,14 @@ class CertifyReport:
         )
 
     # -------------------------------------------------------------------------- re-checking
-    def check(self, *, tol: float | None = None, act_tol: float | None = None) -> dict[str, Any]:
-        """Re-verify every decided verdict with numpy at the caller's tolerances (default: those of
-        the certificate): witnesses of "holds" and directions of "fails". Structured certificates
-        are re-checked layer by layer (:mod:`.network_check`), generic ones by :func:`.classify.check`
-        on the full problem. Returns ``{"per_notion": {...}, "accepted": bool}``."""
+    def check(self, tolerances: Any = None) -> dict[str, Any]:
+        """Re-verify every decided verdict with numpy at the caller's tolerances (default
+        ``Tolerances()``, never the certificate's): witnesses of "holds" and directions of "fails".
+        Structured certificates are re-checked layer by layer (:mod:`.network_check`), generic ones
+        by :func:`~.check.check` on the full problem. Returns ``{"per_notion", "accepted"}``."""
         from .lifted import check_report
 
-        return check_report(self, tol=tol, act_tol=act_tol)
+        return check_report(self, tolerances)
 
     def talk_multipliers(self, notion: str = "KKT") -> dict[str, list[np.ndarray]] | None:
         """The (PP) witness of ``notion`` in the talk's terms: ``Xi``, ``M1``, ``M2``, ``S`` (lists
@@ -227,6 +234,9 @@ class CertifyReport:
                 "tol": self.pp.tol,
                 "act_tol": self.pp.act_tol,
                 "band": self.pp.band,
+                "scaled": bool(self.pp.tolerances.scaled),
+                "scale_PP": self.pp.scale,
+                "scale_P": self.p.scale,
                 "margin_PP": self.pp.margin,
                 "margin_P": self.p.margin,
             },
