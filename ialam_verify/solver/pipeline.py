@@ -260,6 +260,18 @@ def run_pipeline(
                     message=f"{type(exc).__name__}: {exc}; IALAM's network is kept",
                 )
             )
+        except Exception as exc:  # noqa: BLE001 - a bug in the stage must not cost the user the run
+            stages.append(
+                Stage(
+                    "refinement",
+                    "failed",
+                    time.perf_counter() - t0,
+                    message=(
+                        f"internal error in the refinement ({type(exc).__name__}: {exc}; please "
+                        "report it); IALAM's network is kept"
+                    ),
+                )
+            )
         else:
             W, b = [np.array(a) for a in rr.W], [np.array(a) for a in rr.b]
             multipliers = getattr(rr, "multipliers", None)
