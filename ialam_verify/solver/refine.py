@@ -90,8 +90,10 @@ _ARMIJO = 1e-4
 class RefineSettings:
     """Settings of :func:`refine` (validated on construction).
 
-    release : {"B", "PP"}
-        Release rule for kinks (module docstring).
+    release : {"PP", "B"}
+        Release rule for kinks (module docstring). "PP" (default) stops as soon as KKT of (PP) holds
+        at the kinks; "B" also releases kinks from which a one-sided move descends (stronger points,
+        but from a poor start it keeps training through many pieces and is much slower).
     multi_release : bool
         Release every violator at once (single-release fallback when that fails), else one at a time.
     max_iter, max_seconds, max_releases : int, float, int
@@ -116,7 +118,7 @@ class RefineSettings:
         One progress line per step on standard error.
     """
 
-    release: str = "B"
+    release: str = "PP"
     multi_release: bool = True
     max_iter: int = 2000
     max_seconds: float = 120.0
@@ -192,7 +194,7 @@ STATUS_MESSAGES = {
     "max_iter": "step cap (max_iter) reached",
     "max_seconds": "time cap (max_seconds) reached",
     "churn_cap": "release cap (max_releases) reached: the method kept changing pieces",
-    "stalled": "no step decreased the objective and no release could be placed",
+    "stalled": "the objective stopped decreasing (25 steps without progress) or no release could be placed",
     "interrupted": "interrupted (KeyboardInterrupt); the best point so far is returned",
     "stopped": "the callback asked to stop",
 }
@@ -246,6 +248,7 @@ class _Refiner:
         self.p = problem
         self.s = settings
         self.lay = ParamLayout.of(problem.sizes)
+        self.damping = 0.0  # Levenberg term, relative to the largest curvature (dense steps)
 
     # -------------------------------------------------------------------------------- pieces
     def slopes(self, pattern: list[np.ndarray]) -> list[np.ndarray]:
@@ -361,7 +364,8 @@ class _Refiner:
         if Z.shape[1] == 0:
             return np.zeros_like(r)
         lam, Q = np.linalg.eigh(Z.T @ H @ Z)
-        lam = np.maximum(np.abs(lam), max(1e-8 * float(np.max(np.abs(lam))), 1e-300))
+        top = float(np.max(np.abs(lam)))
+        lam = np.maximum(np.abs(lam), max(1e-8 * top, 1e-300)) + self.damping * top
         return -Z @ (Q @ ((Q.T @ (Z.T @ r)) / lam))
 
     def line_search(self, theta, pattern, zero_cols, ev, h_free, F0):
@@ -534,6 +538,7 @@ def refine(
     blocked: set = set()
     cg_budget = settings.cg_max_iter
     r_hist: list[float] = []
+    no_progress = 0
     try:
         while True:
             if it >= settings.max_iter:
@@ -565,7 +570,19 @@ def refine(
                     status = "stalled"
                     break
             if res is not None:
+                F_before = F
                 theta, pattern, zero_cols, F, a_taken, event = res
+                # Levenberg damping: raised after a short step not cut by a crossing (a nearly flat
+                # direction, e.g. the rescaling symmetry of the layers), lowered after a full step
+                if event is None and a_taken < 0.1:
+                    rf.damping = max(10.0 * rf.damping, 1e-8)
+                elif a_taken == 1.0:
+                    rf.damping = rf.damping / 10.0 if rf.damping > 1e-12 else 0.0
+                no_progress = no_progress + 1 if F >= F_before - 1e-15 * abs(F_before) else 0
+                if no_progress >= 25:
+                    status = "stalled"
+                    it += 1
+                    break
                 cg_budget = settings.cg_max_iter if event is None or a_taken > 0.1 else 10
                 blocked.clear()
             else:

@@ -66,7 +66,7 @@ def test_held_zero_columns_are_exactly_zero(runs):
 
 
 def test_certified_fraction_and_independent_confirmation(runs):
-    certified = 0
+    certified = generic_holds = 0
     for seed, (pr, _, res) in runs.items():
         if not res.success:
             continue
@@ -79,12 +79,20 @@ def test_certified_fraction_and_independent_confirmation(runs):
         worst = max(float(np.max(np.abs(B))) for bl in blocks.values() for B in bl)
         assert worst <= 1e-6, f"seed {seed}: (PP) residual of refine's multipliers {worst:.3g}"
         assert min(float(np.min(M)) for M in m["mu1"] + m["mu2"]) >= 0.0
-        # the generic certifier (LP/MILP over all multipliers) must agree
+        # the generic certifier (LP / MILP over all multipliers) must never contradict it; with many
+        # kinks its MILP can stop within HiGHS's absolute gap (1e-6 = tol) and say "undetermined"
         cert = classify(pp_problem(pr, res.point), notions=("KKT",), b_stationarity=False)
-        assert cert.results["KKT"].verdict == "holds", f"seed {seed}: {cert.results['KKT'].reason}"
-    print(f"refine certified {certified} of {len(runs)} runs (10-4-2, N = 50, Adam 2000 its)")
-    # measured on this code: 4 of 4; at least half must stay certified
-    assert certified >= len(runs) // 2, f"only {certified} of {len(runs)} runs certified"
+        kkt = cert.results["KKT"]
+        assert kkt.verdict in ("holds", "undetermined"), f"seed {seed}: generic says {kkt.verdict}"
+        if kkt.verdict == "undetermined":
+            assert kkt.method == "milp", f"seed {seed}: {kkt.reason}"
+        generic_holds += kkt.verdict == "holds"
+    print(
+        f"refine certified {certified} of {len(runs)} runs (10-4-2, N = 50, Adam 2000 its); "
+        f"the generic certifier alone: {generic_holds} holds"
+    )
+    # measured on this code: 3 of 3 (generic alone: 2 holds, 1 undetermined); at least 2 must stay
+    assert certified >= 2, f"only {certified} of {len(runs)} runs certified"
 
 
 def test_kinks_are_held_at_zero_and_multipliers_are_admissible(runs):
@@ -94,9 +102,13 @@ def test_kinks_are_held_at_zero_and_multipliers_are_admissible(runs):
         a = pr.alpha
         for l, mask in enumerate(res.multipliers["kink_mask"]):
             assert np.max(np.abs(res.point.U[l][mask]), initial=0.0) <= 1e-10, f"seed {seed}"
-        # rule B: every kink multiplier t lies in [alpha d, d] (up to the release tolerance)
+        # rule PP (default): every kink multiplier t lies in the (PP)-admissible union
+        # [alpha d - (1 - alpha) beta, d] U [alpha d, d + (1 - alpha) beta] (up to the release tolerance)
         t, d = res.multipliers["kink_t"], res.multipliers["kink_d"]
-        assert np.all(t <= d + 1e-9) and np.all(t >= a * d - 1e-9), f"seed {seed}: rule B violated"
+        sl = (1 - a) * pr.beta[0]
+        in1 = (t <= d + 1e-9) & (t >= a * d - sl - 1e-9)
+        in2 = (t >= a * d - 1e-9) & (t <= d + sl + 1e-9)
+        assert np.all(in1 | in2), f"seed {seed}: a kink multiplier outside the (PP) set"
 
 
 def test_planted_one_layer_teacher_is_recovered():
@@ -162,3 +174,30 @@ def test_bad_input_is_refused_before_work():
         refine("not a problem", W, b)
     with pytest.raises(ValueError, match="tolerances"):
         refine(pr, W, b, tolerances=3.0)
+
+
+def test_release_rule_b_leaves_every_kink_frechet_stationary():
+    pr = small_problem((10, 4, 2), 50, 0, lambda_w=1e-3)
+    W, b = adam_start(pr, 2000, seed=0)
+    res = refine(pr, W, b, settings={"release": "B", "max_seconds": 30, "certify": "witness"})
+    if res.status == "converged":  # rule B: t in [alpha d, d] at every kink
+        t, d = res.multipliers["kink_t"], res.multipliers["kink_d"]
+        assert np.all(t <= d + 1e-9) and np.all(t >= pr.alpha * d - 1e-9)
+        assert res.success
+    obj = [res.objective_start] + [h["objective"] for h in res.history]
+    assert np.all(np.diff(obj) <= 4 * np.finfo(float).eps * max(1.0, obj[0]))
+
+
+def test_tolerances_are_passed_to_the_certificate():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3, 30))
+    Wt, bt = rng.standard_normal((2, 3)), np.array([0.3, -0.2])
+    Y = leaky_relu(Wt @ X + bt[:, None], 0.2) + 0.1 * rng.standard_normal((2, 30))
+    pr = Problem.create(X, Y, (3, 2), 0.2, 0.0, 0.0, 1.0)
+    ok = refine(pr, [Wt], [bt], settings={"certify": "witness"})
+    assert ok.success and ok.info["tol"] == 1e-6
+    strict = SimpleNamespace(tol=1e-300, act_tol=1e-6)
+    res = refine(pr, [Wt], [bt], settings={"certify": "witness"}, tolerances=strict)
+    assert not res.success and res.verdict == "undetermined" and res.info["tol"] == 1e-300
