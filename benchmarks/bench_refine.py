@@ -3,9 +3,11 @@
     python benchmarks/bench_refine.py --shapes L2 L3 L4 --n 100 500 --seeds 0 1 2 --warm-iters 3000
 
 Per run: seconds of refine, kinks and exact zero columns at the end, TrainErr before / after, the
-(PP) KKT verdict (refine's multipliers re-checked by ``stationarity.check``; the generic certifier
-when they are rejected and ``N * N_bar <= --generic-max``), and epsilon = the largest violation of
-refine's own multipliers (the residual at which they would certify). The warm start is full-batch
+(PP) KKT verdict (refine's multipliers re-checked by the kernel's ``stationarity.check`` at the default
+scaled ``Tolerances()``; ``certify(method="auto")`` when they are rejected), epsilon = the largest
+violation of refine's own multipliers (relative to tau = tol * scale, printed too), and, for
+comparison, the structured certifier's own KKT verdict at the same point (``certify(method=
+"structured")``, which searches its own multipliers). The warm start is full-batch
 Adam in numpy (lr 1e-2) on objective (1), from the solver's default initialization.
 """
 
@@ -32,6 +34,7 @@ from ialam_verify.model.network import (  # noqa: E402
 )
 from ialam_verify.model.problem import Problem  # noqa: E402
 from ialam_verify.solver.refine import RefineSettings, refine  # noqa: E402
+from ialam_verify.stationarity import certify  # noqa: E402
 
 
 def adam(problem: Problem, iters: int, seed: int, lr: float = 1e-2):
@@ -70,10 +73,10 @@ def main() -> None:
     ap.add_argument("--lambda-w", type=float, default=1e-4)
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--release", default="PP", choices=["PP", "B"])
-    ap.add_argument("--generic-max", type=int, default=3000)
+    ap.add_argument("--no-structured", action="store_true", help="skip the structured certifier column")
     args = ap.parse_args()
-    print("| shape | N | seed | warm s | refine s | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| shape | N | seed | warm s | refine s | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon | tau | structured KKT |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     n_cert = n_runs = 0
     for shape in args.shapes:
         sizes = TALK_SHAPES[shape]
@@ -86,16 +89,19 @@ def main() -> None:
                 W, b = adam(pr, args.warm_iters, seed)
                 warm_s = time.perf_counter() - t0
                 before = mean_squared_error(W, b, pr.X, pr.Y, pr.alpha)
-                st = RefineSettings(max_seconds=args.max_seconds, release=args.release,
-                                    generic_max_size=args.generic_max)
+                st = RefineSettings(max_seconds=args.max_seconds, release=args.release)
                 r = refine(pr, W, b, settings=st)
                 after = mean_squared_error(r.W, r.b, pr.X, pr.Y, pr.alpha)
                 eps = r.info.get("witness_max_violation", float("nan"))
+                tau = r.info.get("witness_check", {}).get("residual_tol", float("nan"))
+                structured = "-"
+                if not args.no_structured:
+                    structured = certify(pr, r.point, method="structured").verdict("KKT").outcome.value
                 n_runs += 1
                 n_cert += int(r.success)
                 print(f"| {shape} | {N} | {seed} | {warm_s:.1f} | {r.seconds:.1f} | {r.status} | {r.kinks} | "
                       f"{r.zero_columns} | {before:.3e} | {after:.3e} | {r.verdict.outcome.value if r.verdict else '-'} | "
-                      f"{eps:.1e} |", flush=True)
+                      f"{eps:.1e} | {tau:.1e} | {structured} |", flush=True)
     print(f"\ncertified (KKT of (PP) holds): {n_cert} of {n_runs}")
 
 

@@ -70,6 +70,7 @@ import scipy.linalg as sla
 
 from ..model.network import check_network, forward
 from ..model.problem import LiftedPoint, Problem
+from ..stationarity import Tolerances
 from ..verdict import Verdict
 from .refine_multipliers import kkt_verdict, pp_multipliers, pp_residual
 from .refine_piece import (
@@ -110,10 +111,8 @@ class RefineSettings:
         Up to this many free parameters the reduced Hessian is formed (batched Hessian-vector
         products) and the Newton step uses its eigenvalues with their absolute values, floored at
         1e-8 of the largest (saddle-free Newton); above, projected CG with Hessian-vector products.
-    certify : {"auto", "witness", "generic", "none"}
+    certify : {"auto", "witness", "structured", "generic", "none"}
         How the final KKT verdict is obtained (:func:`.refine_multipliers.kkt_verdict`).
-    generic_max_size : int
-        ``N * N_bar`` up to which ``"auto"`` falls back to the generic certifier.
     verbose : bool
         One progress line per step on standard error.
     """
@@ -130,21 +129,20 @@ class RefineSettings:
     max_backtracks: int = 40
     dense_max: int = 1500
     certify: str = "auto"
-    generic_max_size: int = 3000
     verbose: bool = False
 
     def __post_init__(self) -> None:
         if self.release not in ("B", "PP"):
             raise ValueError(f"release must be 'B' or 'PP'; got {self.release!r}")
-        if self.certify not in ("auto", "witness", "generic", "none"):
+        if self.certify not in ("auto", "witness", "structured", "generic", "none"):
             raise ValueError(
-                f"certify must be 'auto', 'witness', 'generic' or 'none'; got {self.certify!r}"
+                "certify must be 'auto', 'witness', 'structured', 'generic' or 'none'; "
+                f"got {self.certify!r}"
             )
         for name in ("multi_release", "verbose"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool; got {getattr(self, name)!r}")
-        for name in ("max_iter", "max_releases", "cg_max_iter", "max_backtracks", "generic_max_size",
-                     "dense_max"):
+        for name in ("max_iter", "max_releases", "cg_max_iter", "max_backtracks", "dense_max"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer; got {v!r}")
@@ -200,16 +198,15 @@ STATUS_MESSAGES = {
 }
 
 
-def _tolerance_values(tolerances: Any) -> tuple[float, float, float]:
-    """``(tol, act_tol, band)`` from a ``Tolerances``-like object (attributes) or the certifier's defaults."""
+def _check_tolerances(tolerances: Any):
+    """``tolerances`` as a :class:`~ialam_verify.stationarity.Tolerances` (``None``: the default)."""
     if tolerances is None:
-        return 1e-6, 1e-6, 10.0
-    try:
-        return float(tolerances.tol), float(tolerances.act_tol), float(getattr(tolerances, "band", 10.0))
-    except AttributeError:
+        return Tolerances()
+    if not isinstance(tolerances, Tolerances):
         raise ValueError(
-            f"tolerances must have attributes tol and act_tol; got {type(tolerances).__name__}"
-        ) from None
+            f"tolerances must be an ialam_verify.stationarity.Tolerances or None; got {type(tolerances).__name__}"
+        )
+    return tolerances
 
 
 class _Gram:
@@ -486,15 +483,15 @@ def refine(
     *,
     settings: RefineSettings | dict[str, Any] | None = None,
     callback: Callable[[dict[str, Any]], bool | None] | None = None,
-    tolerances: Any = None,
+    tolerances: Tolerances | None = None,
 ) -> RefineResult:
     r"""Refine the network ``(W, b)`` on its identified piece until KKT of (PP) can be certified.
 
     See the module docstring for the method. ``callback(info)`` is called after every accepted step
     with ``iteration``, ``objective``, ``reduced_gradient``, ``kinks``, ``zero_columns``,
-    ``releases``; returning ``True`` stops the run (status ``"stopped"``). ``tolerances`` (an object
-    with ``tol``, ``act_tol``, optional ``band``; ``None``: the certifier's defaults 1e-6, 1e-6, 10)
-    is passed to the final certificate. ``KeyboardInterrupt`` returns the current point (the best so
+    ``releases``; returning ``True`` stops the run (status ``"stopped"``). ``tolerances`` (a
+    :class:`ialam_verify.stationarity.Tolerances`; ``None``: ``Tolerances()``, tol 1e-6 relative to
+    the problem's scale) is passed to the final certificate. ``KeyboardInterrupt`` returns the current point (the best so
     far: the objective never increases) with status ``"interrupted"``.
     """
     t_start = time.perf_counter()
@@ -510,7 +507,7 @@ def refine(
         raise ValueError(f"settings must be a RefineSettings, a dict or None; got {type(settings).__name__}")
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable; got {type(callback).__name__}")
-    tol, act_tol, band = _tolerance_values(tolerances)
+    tolerances = _check_tolerances(tolerances)
     Wc, bc, _ = check_network(list(W), list(b), problem.alpha, allow_relu=False)
     for l, (n_in, n_out) in enumerate(zip(problem.sizes[:-1], problem.sizes[1:], strict=True)):
         if l >= len(Wc) or Wc[l].shape != (n_out, n_in):
@@ -621,11 +618,11 @@ def refine(
     except KeyboardInterrupt:
         status = "interrupted"
     return _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_start, history,
-                   t_start, tol, act_tol, band)
+                   t_start, tolerances)
 
 
 def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_start, history, t_start,
-            tol, act_tol, band) -> RefineResult:
+            tolerances) -> RefineResult:
     lay, s = rf.lay, rf.s
     ev = rf.evaluate(theta, pattern, zero_cols)
     W, b = lay.unpack(theta.copy())
@@ -640,8 +637,7 @@ def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_s
     mult["pp_residual"] = pp_residual(problem, point, mult)
     rnorm = float(np.max(np.abs(ev["r"]), initial=0.0))
     cands = rf.release_candidates(ev, pattern, zero_cols)
-    verdict, vinfo = kkt_verdict(problem, point, mult, tol=tol, act_tol=act_tol, band=band,
-                                 method=s.certify, generic_max_size=s.generic_max_size)
+    verdict, vinfo = kkt_verdict(problem, point, mult, tolerances=tolerances, method=s.certify)
     success = verdict is not None and bool(verdict)
     n_k = int(sum(np.count_nonzero(P == 0) for P in pattern))
     n_z = int(sum(np.count_nonzero(z) for z in zero_cols))
@@ -652,10 +648,10 @@ def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_s
         msg += f"; KKT of (PP): {verdict.outcome.value}"
         if not success:
             msg += f" ({verdict.reason})"
-    if mult["beta_shortfall"] > tol:
+    if mult["beta_shortfall"] > 0:
         msg += (f"; beta is too small for an exact penalty here (beta + dL/dV < 0 by "
                 f"{mult['beta_shortfall']:.3g})")
-    info = dict(vinfo, tol=tol, act_tol=act_tol, band=band, open_releases=len(cands),
+    info = dict(vinfo, tolerances=tolerances, open_releases=len(cands),
                 kink_gram_rank_deficient=bool(ev["gram"].deficient))
     return RefineResult(W, b, point, success, status, msg, time.perf_counter() - t_start, it, n_k, n_z,
                         mult, verdict, F_start, F, releases, rnorm, history, info)

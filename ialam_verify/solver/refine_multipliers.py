@@ -96,8 +96,9 @@ def pp_residual(problem: Problem, point: LiftedPoint, mult: dict[str, Any]) -> f
     return float(max(np.max(np.abs(B), initial=0.0) for bl in blocks.values() for B in bl))
 
 
-def _witness(problem: Problem, mult: dict[str, Any]) -> dict[str, Any]:
+def _witness(problem: Problem, mult: dict[str, Any]):
     """The multipliers in the general convention of :func:`pp_problem` (``lam``, ``mu``, ``z``, ``s``)."""
+    from ..stationarity import Multipliers
 
     def vec(blocks: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([np.ravel(B, order="F") for B in blocks])
@@ -106,13 +107,32 @@ def _witness(problem: Problem, mult: dict[str, Any]) -> dict[str, Any]:
     if problem.lambda_w > 0:
         for Z in mult["group_subgradients"]:
             z.extend(Z[:, j].copy() for j in range(Z.shape[1]))
+    return Multipliers(
+        lam=np.concatenate([vec(mult["mu1"]), vec(mult["mu2"])]),
+        mu=-vec(mult["xi"]),
+        nu=np.zeros(0),
+        w=np.zeros(0),
+        z=z,
+        s=vec(mult["slopes"]),
+    )
+
+
+def check_witness(problem: Problem, point: LiftedPoint, mult: dict[str, Any], tolerances) -> dict[str, Any]:
+    """Re-check refine's multipliers as a KKT witness of (PP) with the kernel's numpy
+    :func:`ialam_verify.stationarity.check`, at ``tolerances``."""
+    from ..stationarity import Certificate, NotionResult, check, pp_problem
+
+    pp = pp_problem(problem, point)
+    nr = NotionResult("holds", "refine's multipliers", witness=_witness(problem, mult), method="refine")
+    cert = Certificate("nlp", tolerances, "limiting", 0.0, {}, {"KKT": nr}, {})
+    chk = check(cert, pp, tolerances)
+    entry = chk.per_notion.get("KKT", {})
     return {
-        "lam": np.concatenate([vec(mult["mu1"]), vec(mult["mu2"])]),
-        "mu": -vec(mult["xi"]),
-        "nu": np.zeros(0),
-        "w": np.zeros(0),
-        "z": z,
-        "s": vec(mult["slopes"]),
+        "accepted": bool(chk.accepted),
+        "max_violation": float(chk.max_violation),
+        "residual_tol": float(chk.residual_tol),
+        "numbers": {k: float(v) for k, v in entry.items() if isinstance(v, (int, float))},
+        "messages": list(chk.messages),
     }
 
 
@@ -121,66 +141,47 @@ def kkt_verdict(
     point: LiftedPoint,
     mult: dict[str, Any],
     *,
-    tol: float,
-    act_tol: float,
-    band: float,
+    tolerances,
     method: str,
-    generic_max_size: int,
 ) -> tuple[Verdict | None, dict[str, Any]]:
-    """Verdict of (PP) KKT at ``point``.
+    """Verdict of (PP) KKT at ``point`` at ``tolerances`` (a :class:`~ialam_verify.stationarity.Tolerances`).
 
-    ``method``: ``"witness"`` re-checks the given multipliers with the kernel's numpy
-    :func:`ialam_verify.stationarity.check` (can only prove "holds"); ``"generic"`` runs the generic
-    certifier (LP / MILP over all multipliers; proves "fails" too); ``"auto"``: the witness first,
-    the generic certifier when the witness is rejected and ``N * N_bar <= generic_max_size``;
-    ``"none"``: no verdict.
+    ``method``: ``"witness"``: refine's multipliers re-checked by the kernel's numpy ``check``
+    (proves "holds" only; otherwise "undetermined"); ``"structured"`` / ``"generic"``:
+    :func:`ialam_verify.stationarity.certify` with that method (all multipliers; can prove "fails");
+    ``"auto"``: the witness first, ``certify(method="auto")`` when it is rejected; ``"none"``: no verdict.
     """
-    from ..stationarity import classify, pp_problem
-    from ..stationarity.classify import Certificate, NotionResult, check
+    from ..stationarity import certify
 
     info: dict[str, Any] = {}
     if method == "none":
         return None, info
     t0 = time.perf_counter()
-    pp = pp_problem(problem, point)
     if method in ("witness", "auto"):
-        wit = _witness(problem, mult)
-        nr = NotionResult("holds", "refine's multipliers", witness=wit, method="refine")
-        cert = Certificate("nlp", tol, act_tol, band, "limiting", 0.0, {}, {"KKT": nr}, {})
-        chk = check(cert, pp)
-        info["witness_check"] = {k: float(v) for k, v in chk["per_notion"]["KKT"].items()}
-        info["witness_max_violation"] = float(chk["max_violation"])
-        if chk["accepted"]:
+        wc = check_witness(problem, point, mult, tolerances)
+        info["witness_check"] = wc
+        info["witness_max_violation"] = wc["max_violation"]
+        if wc["accepted"]:
             info["certify_seconds"] = time.perf_counter() - t0
             return (
                 Verdict.holds(
-                    "refine's multipliers pass stationarity.check (residual and membership) at "
-                    f"tol={tol:g}, act_tol={act_tol:g}",
-                    residual=float(chk["max_violation"]),
+                    "refine's multipliers pass stationarity.check (residual "
+                    f"{wc['max_violation']:.3g} <= {wc['residual_tol']:.3g} and every membership rule)",
+                    residual=wc["max_violation"],
                 ),
                 info,
             )
-    size = problem.n_samples * int(sum(problem.sizes[1:]))
-    if method == "generic" or (method == "auto" and size <= generic_max_size):
-        cert = classify(pp, notions=("KKT",), b_stationarity=False, tol=tol, act_tol=act_tol, band=band)
-        r = cert.results["KKT"]
-        info["generic_min_residual"] = r.min_residual
-        info["certify_seconds"] = time.perf_counter() - t0
-        kw = {"residual": r.min_residual}
-        if r.verdict == "holds":
-            return Verdict.holds("generic certifier: " + r.reason, **kw), info
-        if r.verdict == "fails":
-            return Verdict.fails("generic certifier: " + r.reason, **kw), info
-        if r.verdict == "inconclusive":
-            return Verdict.inconclusive("generic certifier: " + r.reason, **kw), info
-        return Verdict.undetermined("generic certifier: " + (r.reason or "no decision"), **kw), info
+        if method == "witness":
+            info["certify_seconds"] = time.perf_counter() - t0
+            return (
+                Verdict.undetermined(
+                    "refine's multipliers rejected by stationarity.check: " + "; ".join(wc["messages"]),
+                    residual=wc["max_violation"],
+                ),
+                info,
+            )
+    rep = certify(problem, point, tolerances=tolerances, method="auto" if method == "auto" else method)
+    v = rep.verdict("KKT")
+    info["certify_summary"] = rep.summary_line()
     info["certify_seconds"] = time.perf_counter() - t0
-    return (
-        Verdict.undetermined(
-            f"refine's multipliers rejected by stationarity.check (largest violation "
-            f"{info.get('witness_max_violation', float('nan')):.3g} > tol={tol:g}) and the generic "
-            f"certifier skipped (N * N_bar = {size} > {generic_max_size})",
-            residual=info.get("witness_max_violation"),
-        ),
-        info,
-    )
+    return v, info
