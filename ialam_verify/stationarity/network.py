@@ -175,6 +175,7 @@ def _fails_by_direction(
     slopes=None,
     extra: list | None = None,
     blocks: dict | None = None,
+    robust: Activity | None = None,
 ):
     """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
     the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
@@ -186,7 +187,7 @@ def _fails_by_direction(
 
     def attempt(dW, db, seed):
         nonlocal best
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed)
+        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust)
         if prop is None:
             return
         d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
@@ -232,10 +233,11 @@ def _fails_by_direction(
 
 
 class _Decider:
-    def __init__(self, problem, point, kind, tol, act_tol, max_branches):
+    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None):
         self.p, self.pt, self.kind = problem, point, kind
         self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
         self.act = Activity.at(problem, point, act_tol, kind)
+        self.robust = robust
         self.st = Structure.of(problem, point, kind, self.act)
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
@@ -283,7 +285,8 @@ class _Decider:
         key = (cone, id(wit), len(extra or []))
         if key not in self._proofs:
             self._proofs[key] = _fails_by_direction(
-                self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit)
+                self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit),
+                robust=self.robust,
             )
         return self._proofs[key]
 
@@ -551,7 +554,8 @@ class _Decider:
                 # kinks at zero with beta = 0 are convex (not branched): their interval
                 lo_s.append(np.where(self.act.kz[l] & (self.p.beta[l] == 0), self.p.alpha, S))
                 full_s[l] = np.where(self.act.kz[l] & (self.p.beta[l] == 0), 1.0, S)
-            branch_slopes.append((_flat(lo_s), _flat(full_s)))
+            kzf = _flat(self.act.kz).astype(bool)  # the kernel's branches list kinks at zero only
+            branch_slopes.append((_flat(lo_s)[kzf], _flat(full_s)[kzf]))
             worst = max(worst, r)
         return NetworkNotionResult(
             Verdict.holds(
@@ -562,6 +566,36 @@ class _Decider:
             epsilon=worst,
             branch_slopes=branch_slopes,
         )
+
+
+def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: float) -> bool:
+    """Whether the evidence of every decided verdict still proves it with the activity at ``a``
+    (then the verdict cannot change there and no new search is needed)."""
+    seen: dict[int, bool] = {}
+    for name, res in results.items():
+        if not res.verdict.decided:
+            continue
+        if str(res.verdict) == "holds":
+            wit = res.witness
+            if wit is None or isinstance(wit, list):
+                return False
+            notion = ("KKT" if dec.kind == "PP" else "W") if name == "B" else name
+            key = id(wit) * 16 + hash(notion) % 16
+            if key not in seen:
+                chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit))
+                seen[key] = chk["max"] <= dec.tol
+        else:
+            d = res.direction
+            if d is None:
+                return False
+            notion = "S" if res.cone == "S" else ("W" if dec.kind == "P" else "Clarke")
+            key = id(d) * 16 + (1 if res.slopes is None else 2)
+            if key not in seen:
+                chk = check_direction(dec.p, dec.pt, dec.kind, notion, d, a, res.slopes)
+                seen[key] = bool(chk["valid"] and chk["bound"] > dec.tol * (1 + _BOUND_SLACK))
+        if not seen[key]:
+            return False
+    return True
 
 
 def decide_notions(
@@ -585,7 +619,8 @@ def decide_notions(
     act_tol, band = tols.act_tol, tols.band
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
-        dec = _Decider(problem, point, kind, tol, a, max_branches)
+        robust = Activity.at(problem, point, act_tol * band, kind) if kind == "PP" else None
+        dec = _Decider(problem, point, kind, tol, a, max_branches, robust)
         res: dict[str, NetworkNotionResult] = {}
         if kind == "PP":
             res["Clarke"] = dec.decide("Clarke")
@@ -604,6 +639,12 @@ def decide_notions(
     for other in (act_tol / band, act_tol * band):
         if Activity.at(problem, point, other, kind).key() == key:
             continue
+        if _all_confirmed(dec, results, other):
+            notes.append(
+                f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}]: every "
+                f"decided verdict's evidence re-checked at act_tol = {other:g}"
+            )
+            continue
         _, alt = run(other)
         for k, res in results.items():
             a = alt[k].verdict
@@ -618,6 +659,12 @@ def decide_notions(
             f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}] were "
             "re-classified both ways"
         )
+    unit = scale if tols.scaled else 1.0
+    for res in results.values():  # epsilon in the tolerance's units, as the kernel reports it
+        if res.epsilon is not None and getattr(res, "generic", None) is None:
+            res.epsilon = res.epsilon / unit
+            v = res.verdict
+            res.verdict = Verdict(v.outcome, v.reason, v.residual, res.epsilon)
     act = dec.act
     activity = {
         "activity_tol": act_tol,

@@ -259,6 +259,7 @@ def propagate_direction(
     dW: list[np.ndarray],
     db: list[np.ndarray],
     seed: tuple[int, int, int, float] | None = None,
+    robust: Activity | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
     r"""Directions :math:`dU, dV` with :math:`J_h d = 0` (linearized forward pass) that stay in the
     cone of ``notion``: where :math:`v - u` is active :math:`dv \ge du`, where :math:`v - \alpha u`
@@ -276,6 +277,10 @@ def propagate_direction(
         slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
         dv = slope * du
         bi = G & H
+        if robust is not None and kind == "PP":
+            # dv = sigma(du) where both constraints are active at the larger activity of the band:
+            # then d is in the (PP) cone at every activity level of the band (one proof for all)
+            bi = bi | (robust.G[l] & robust.H[l])
         if bi.any():
             if kind == "P" and notion != "S":
                 # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep

@@ -74,11 +74,14 @@ class Structure:
         return int(sum(int(f.sum()) for f in self.free))
 
     def c0c1(self, l: int) -> tuple[np.ndarray, np.ndarray]:
-        c1 = np.where(
-            self.side[l] == 1, -1.0, np.where(self.side[l] == -1, -self.problem.alpha, 0.0)
-        )
-        c0 = self.problem.beta[l] * self.s_def[l] if self.kind == "PP" else np.zeros_like(c1)
-        return c0, c1
+        r""":math:`\Xi_\ell = c_0 + c_1 \odot G_\ell` off the free entries (computed once)."""
+        cache = self.__dict__.setdefault("_c0c1", {})
+        if l not in cache:
+            sd = self.side[l]
+            c1 = np.where(sd == 1, -1.0, np.where(sd == -1, -self.problem.alpha, 0.0))
+            c0 = self.problem.beta[l] * self.s_def[l] if self.kind == "PP" else np.zeros_like(c1)
+            cache[l] = (c0, c1)
+        return cache[l]
 
 
 def backward(st: Structure, xi_free: list[np.ndarray] | None = None):
@@ -201,7 +204,7 @@ class ReducedProgram:
 
     @classmethod
     def build(
-        cls, st: Structure, max_free: int = 400, max_cells: int = 30_000_000
+        cls, st: Structure, max_free: int = 400, max_cells: int = 5_000_000
     ) -> ReducedProgram:
         p, pt = st.problem, st.point
         L, al = p.n_layers, p.alpha

@@ -73,12 +73,16 @@ class CertifyReport:
         return {n: self.verdict(n) for n in NOTIONS}
 
     def lower_bound(self, notion: str) -> float | None:
-        """The proved lower bound on the residual of every multiplier of ``notion`` (structured
-        certifier; ``None`` when not computed)."""
+        """The proved lower bound on the residual of every multiplier of ``notion``, in the units of
+        ``epsilon`` (relative to the scale when the tolerance is scaled; structured certifier only,
+        ``None`` when not computed)."""
         self.verdict(notion)
         cert = self.pp if notion in PP_NOTIONS else self.p
         res = cert.results["B" if notion == "B_P" else notion]
-        return getattr(res, "lower_bound", None)
+        lb = getattr(res, "lower_bound", None)
+        if lb is None:
+            return None
+        return lb / cert.scale if cert.tolerances.scaled else lb
 
     def summary_line(self) -> str:
         """One line: ``(PP) KKT holds, Clarke holds, B undetermined | (P) W holds, ... [0.12 s]``."""
