@@ -49,7 +49,7 @@ def test_same_seed_same_result_different_seed_different_result():
     # deterministic when the iteration caps bind before the time caps
     kw = dict(
         max_outer=5, warmup_max_iter=100, warmup_seconds=float("inf"), max_seconds=float("inf"),
-        refine=False,
+        refine=False, certify=False,
     )  # fmt: skip
     a = fit(data, sizes, seed=3, **kw)
     b = fit(data, sizes, seed=3, **kw)
