@@ -216,11 +216,6 @@ def mnist_full_part(path: str) -> None:
 
 
 def frontier_part(path: str, png: str, tune_s: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ialam_verify.data import mnist_problem
 
     lambdas = (1e-4, 3e-4, 1e-3, 3e-3)
@@ -245,25 +240,39 @@ def frontier_part(path: str, png: str, tune_s: float) -> None:
         print(
             f"| {lw:g} | {r['acc']:.4f} | {r['zc']} | {acc_p:.4f} | {zero_columns(W)} |", flush=True
         )
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
-    for (name, p), style in zip(
-        pts.items(), (("tab:blue", "o", "-"), ("tab:orange", "s", "--")), strict=True
-    ):
+    plot_frontier(pts, lambdas, png)
+    print(f"   wrote {png}")
+
+
+def plot_frontier(pts: dict[str, list[tuple[int, float]]], lambdas, png: str) -> None:
+    """Test accuracy against exact zero columns, one line per method, points labelled by lambda_w."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
+    styles = (("tab:blue", "o", "-", (6, -12)), ("tab:orange", "s", "--", (8, 4)))
+    for (name, p), (color, marker, line, offset) in zip(pts.items(), styles, strict=True):
         z, a = zip(*p, strict=True)
-        ax.plot(
-            z, [100 * x for x in a], color=style[0], marker=style[1], linestyle=style[2], label=name
-        )
+        ax.plot(z, [100 * x for x in a], color=color, marker=marker, linestyle=line, label=name)
+        # one label per position (coincident points share it), alternating above and below
+        labels: dict[tuple[int, float], list[str]] = {}
         for zi, ai, lw in zip(z, a, lambdas, strict=True):
+            labels.setdefault((zi, ai), []).append(f"{lw:g}")
+        for k, ((zi, ai), text) in enumerate(labels.items()):
+            dy = offset[1] if k % 2 == 0 else -offset[1] - 4
             ax.annotate(
-                f"{lw:g}", (zi, 100 * ai), textcoords="offset points", xytext=(4, 4), fontsize=8
-            )
+                ", ".join(text), (zi, 100 * ai), textcoords="offset points",
+                xytext=(offset[0], dy), fontsize=8, color=color,
+            )  # fmt: skip
     ax.set_xlabel("exact zero weight columns (all layers)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("MNIST N = 1000, 784-100-50-10: sparsity vs accuracy (labels: lambda_w)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_title("MNIST N = 1000, 784-100-50-10 (point labels: lambda_w)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.savefig(png, dpi=120)
-    print(f"   wrote {png}")
+    plt.close(fig)
 
 
 def inner_part() -> None:
