@@ -67,6 +67,11 @@ def adam(problem: Problem, iters: int, seed: int, lr: float = 1e-2):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", nargs="+", default=["L2", "L3", "L4"], choices=sorted(TALK_SHAPES))
+    ap.add_argument("--sizes", nargs="+", type=int, default=None,
+                    help="a custom shape N_0 ... N_L (synthetic teacher data) instead of --shapes")
+    ap.add_argument("--max-iter", type=int, default=2000)
+    ap.add_argument("--beta-scale", type=float, default=3.0,
+                    help="beta_l = scale * 2 max(1, max|Y|) / N (3 = the solver's default_beta)")
     ap.add_argument("--n", nargs="+", type=int, default=[100, 500])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--warm-iters", type=int, default=3000)
@@ -75,21 +80,21 @@ def main() -> None:
     ap.add_argument("--release", default="PP", choices=["PP", "B"])
     ap.add_argument("--no-structured", action="store_true", help="skip the structured certifier column")
     args = ap.parse_args()
-    print("| shape | N | seed | warm s | refine s | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon | tau | structured KKT |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| shape | N | seed | warm s | refine s | steps | s/step | status | kinks | zero cols | TrainErr before | after | (PP) KKT | epsilon | tau | structured KKT | beta | beta needed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     n_cert = n_runs = 0
-    for shape in args.shapes:
-        sizes = TALK_SHAPES[shape]
+    shapes = {"custom": tuple(args.sizes)} if args.sizes else {k: TALK_SHAPES[k] for k in args.shapes}
+    for shape, sizes in shapes.items():
         for N in args.n:
             for seed in args.seeds:
                 d = synthetic(sizes, N, 0.1, seed)
-                beta = 3.0 * 2.0 * max(float(np.max(np.abs(d.Y))), 1.0) / N
+                beta = args.beta_scale * 2.0 * max(float(np.max(np.abs(d.Y))), 1.0) / N
                 pr = Problem.create(d.X, d.Y, sizes, 0.1, args.lambda_w, 0.0, beta)
                 t0 = time.perf_counter()
                 W, b = adam(pr, args.warm_iters, seed)
                 warm_s = time.perf_counter() - t0
                 before = mean_squared_error(W, b, pr.X, pr.Y, pr.alpha)
-                st = RefineSettings(max_seconds=args.max_seconds, release=args.release)
+                st = RefineSettings(max_seconds=args.max_seconds, release=args.release, max_iter=args.max_iter)
                 r = refine(pr, W, b, settings=st)
                 after = mean_squared_error(r.W, r.b, pr.X, pr.Y, pr.alpha)
                 eps = r.info.get("witness_max_violation", float("nan"))
@@ -99,9 +104,12 @@ def main() -> None:
                     structured = certify(pr, r.point, method="structured").verdict("KKT").outcome.value
                 n_runs += 1
                 n_cert += int(r.success)
-                print(f"| {shape} | {N} | {seed} | {warm_s:.1f} | {r.seconds:.1f} | {r.status} | {r.kinks} | "
-                      f"{r.zero_columns} | {before:.3e} | {after:.3e} | {r.verdict.outcome.value if r.verdict else '-'} | "
-                      f"{eps:.1e} | {tau:.1e} | {structured} |", flush=True)
+                per = r.seconds / max(r.iterations, 1)
+                print(f"| {shape} | {N} | {seed} | {warm_s:.1f} | {r.seconds:.1f} | {r.iterations} | {per:.2g} | "
+                      f"{r.status} | {r.kinks} | "
+                      f"{r.zero_columns} | {before:.3e} | {after:.3e} | {r.verdict.outcome.value if r.verdict is not None else '-'} | "
+                      f"{eps:.1e} | {tau:.1e} | {structured} | {beta:.3g} | "
+                      f"{max(r.multipliers['beta_needed']):.3g} |", flush=True)
     print(f"\ncertified (KKT of (PP) holds): {n_cert} of {n_runs}")
 
 

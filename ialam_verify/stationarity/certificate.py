@@ -137,6 +137,18 @@ class NotionResult:
     epsilon: float | None = None
 
     def __post_init__(self) -> None:
+        # dicts (the pre-Multipliers form) are read into the typed evidence
+        if isinstance(self.witness, dict):
+            self.witness = Multipliers.from_dict(self.witness, "witness")
+        if self.branch_witnesses is not None:
+            self.branch_witnesses = [
+                Multipliers.from_dict(m, f"branch_witnesses[{i}]")
+                for i, m in enumerate(self.branch_witnesses)
+            ]
+        if self.proof is not None:
+            self.proof = [
+                DualCertificate.from_dict(p, f"proof[{i}]") for i, p in enumerate(self.proof)
+            ]
         outcome = self.verdict.outcome if isinstance(self.verdict, Verdict) else self.verdict
         if not self.reason and isinstance(self.verdict, Verdict):
             self.reason = self.verdict.reason

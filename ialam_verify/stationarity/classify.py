@@ -14,7 +14,10 @@ W, A, C, M) and the undecided kinks to their slope interval, and solves one conv
 (:class:`~.programs.ResidualProgram`); its value is a lower bound on the node. A node is closed when
 its bound is at least the best residual found (minus the margin), when the solution snapped onto the
 notion's set is as good as the bound, or when nothing is left to branch on; otherwise the pair (kink)
-the solution violates most is split into the notion's options. When the search ends, the best
+the solution violates most is split into the notion's options. The first nodes also *dive*
+(fix every free coordinate to its nearest option and solve once) for a cheap incumbent; after 200
+nodes only the decision is pursued (nodes above :math:`\tau` + margin are closed), and ``epsilon``
+becomes an interval given in the reason. When the search ends, the best
 residual :math:`\hat\rho` is :math:`\rho_N` up to the margin, and
 
 * ``holds`` when :math:`\hat\rho \le \tau` with the snapped multiplier re-checked in numpy;
@@ -219,6 +222,9 @@ def classify(
     )
 
 
+# nodes at which branch and bound also dives to a fully fixed branch (a cheap incumbent)
+_DIVES = 10
+
 # larger sets first: a failure there proves the failure of every notion inside
 _ORDER = {"W": 0, "Clarke": 0, "A": 1, "C": 1, "M": 2, "S": 3, "KKT": 3}
 _SUPERSETS = {
@@ -388,6 +394,31 @@ def _decide(ctx: _Context, act: Activity, notion: str) -> NotionResult:
         if res <= val + margin or not (free_pairs or free_kinks):
             leaves.append((br, sol.y, val))
             continue
+        if best > tau and nodes <= _DIVES:
+            # dive: fix every free coordinate to its nearest option and solve once; a member of
+            # the set found this way often ends the search for "holds" at once
+            dive_pc = tuple(
+                c
+                if c >= 0
+                else min(
+                    range(len(pair_opts)),
+                    key=lambda o, i=i: pair_dist(pair_opts[o], sol.mult.nu[i], sol.mult.w[i]),
+                )
+                for i, c in zip(bi, pc, strict=True)
+            )
+            dive_kc = tuple(
+                c
+                if c >= 0
+                else min(
+                    range(len(kopts[j])), key=lambda o, j=j: abs(sol.mult.s[kz[j]] - kopts[j][o][0])
+                )
+                for j, c in enumerate(kc)
+            )
+            dive = program.solve(branch_of(dive_pc, dive_kc))
+            if dive.mult is not None:
+                dres = residual_norm(prob, dive.mult)
+                if dres < best:
+                    best, best_mult = dres, dive.mult
         # split the coordinate the relaxed solution violates most
         score = [
             (pair_rule_violation(notion, sol.mult.nu[bi[j]], sol.mult.w[bi[j]]), "p", j)
@@ -537,6 +568,8 @@ def _b_stationarity(ctx: _Context, act: Activity, results: dict[str, NotionResul
         witnesses[0],
         count,
         branch_witnesses=witnesses,
+        # B holds at eps iff every branch reaches eps: the largest branch minimum
+        epsilon=max(worst, 0.0) / ctx.scale,
     )
 
 

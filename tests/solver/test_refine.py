@@ -203,3 +203,44 @@ def test_tolerances_are_passed_to_the_certificate():
     strict = Tolerances(tol=1e-300, scaled=False)
     res = refine(pr, [Wt], [bt], settings={"certify": "witness"}, tolerances=strict)
     assert not res.success and res.verdict == "undetermined" and res.info["tolerances"].tol == 1e-300
+
+
+def test_columns_cut_at_zero_are_exactly_zero_and_the_ball_test_holds():
+    pr = small_problem((10, 10, 2), 100, 0, lambda_w=0.1)
+    W, b = adam_start(pr, 3000, seed=0)
+    assert all(np.all(np.linalg.norm(Wl, axis=0) > 0) for Wl in W)  # Adam gives no exact zero
+    res = refine(pr, W, b, settings={"max_seconds": 60, "certify": "witness"})
+    assert res.zero_columns >= 1, "expected refine to set some columns exactly to zero at lambda_w = 0.1"
+    assert sum(int(np.sum(np.all(Wl == 0.0, axis=0))) for Wl in res.W) == res.zero_columns
+    if res.success:  # the ball test at every zero column, recomputed from the multipliers
+        for l, z in enumerate(res.multipliers["zero_column_mask"]):
+            prev = pr.X if l == 0 else res.point.V[l - 1]
+            q = res.multipliers["xi"][l] @ prev.T
+            assert np.all(np.linalg.norm(q[:, z], axis=0) <= pr.lambda_w * (1 + 1e-9))
+
+
+def test_a_tampered_witness_is_rejected_by_both_checks(runs):
+    from ialam_verify.solver.refine_multipliers import check_witness
+    from ialam_verify.stationarity import Tolerances
+
+    pr, _, res = runs[0]
+    tol = Tolerances()
+    good = check_witness(pr, res.point, res.multipliers, tol)
+    assert good["accepted"] == res.success and good["checks"] == ["network_check", "kernel check"]
+    for key, l in (("xi", 0), ("mu1", 1), ("slopes", 0)):
+        bad = dict(res.multipliers)
+        bad[key] = [B.copy() for B in res.multipliers[key]]
+        bad[key][l].flat[0] += 1e-3 if key != "slopes" else 0.5
+        out = check_witness(pr, res.point, bad, tol)
+        assert not out["accepted"], f"tampered {key} accepted"
+        assert out["kernel_max_violation"] > out["residual_tol"] and out["numbers"]["max"] > out["residual_tol"]
+
+
+def test_ridge_term_lambda_v():
+    pr = small_problem((10, 4, 2), 50, 1, lambda_w=1e-3, lambda_v=1e-3)
+    W, b = adam_start(pr, 2000, seed=1)
+    res = refine(pr, W, b, settings={"certify": "witness"})
+    assert res.objective == pytest.approx(pr.objective_bar(res.point), rel=1e-12)
+    if res.success:  # measured: certified; the generic certifier must not contradict
+        cert = classify(pp_problem(pr, res.point), notions=("KKT",), b_stationarity=False)
+        assert cert.results["KKT"].verdict != "fails"

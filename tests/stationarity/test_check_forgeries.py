@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ialam_verify.stationarity import (
     MPCC,
@@ -202,3 +204,67 @@ def test_the_callers_tolerance_decides():
     strict = check(cert, prob, Tolerances(tol=1e-9))
     assert not strict.accepted
     assert any("residual" in m for m in strict.messages)
+
+
+def test_a_fails_proof_too_weak_for_the_callers_tolerance_is_unproved():
+    """f = x - y: the residual is (1 - nu, -1 - w), so over nu, w >= 0 its inf-norm is at least
+    |1 + w| >= 1, attained at nu = 1, w = 0: S fails with smallest residual 1. At a caller's tol of
+    10 the stored bound no longer exceeds the tolerance: "unproved", not "rejected"."""
+    prob = pair_problem(x - y)
+    cert = classify(prob)
+    bound = check(cert, prob).per_notion["S"]["lower_bound"]
+    assert bound == pytest.approx(1.0, abs=1e-6)
+    rep = check(cert, prob, Tolerances(tol=10.0))
+    assert rep.per_notion["S"]["status"] == "unproved" and not rep.accepted
+
+
+def test_format_1_certificates_are_still_read():
+    """A certificate written before format_version (tol/act_tol at top level, absolute tolerance)
+    is read; its claims are re-proved like any other."""
+    prob = pair_problem(x + y)
+    data = as_dict(classify(prob))
+    for k in ("format_version", "tolerances", "scale"):
+        data.pop(k)
+    for r in data["results"].values():
+        r.pop("proof", None)
+        r.pop("epsilon", None)
+    old = Certificate.from_dict(data)
+    assert old.tolerances.scaled is False and old.verdicts() == classify(prob).verdicts()
+    assert check(old, prob).accepted
+
+
+def _instances():
+    from test_bruteforce import instances
+
+    return instances()
+
+
+@given(st.deferred(_instances), st.sampled_from(["W", "A", "C", "M", "S"]))
+@settings(max_examples=20)
+def test_check_never_accepts_what_brute_force_refutes(prob, source):
+    """Forge every claim from one notion's evidence: "holds" with its witness (when it has one) and
+    "fails" with its dual certificates (when it has them). Whatever check accepts agrees with
+    brute-force enumeration (scipy linprog over the sign cells, written from the definitions)."""
+    from _bruteforce import brute_min_residual
+
+    from ialam_verify.stationarity import problem_scale
+
+    cert = classify(prob, tolerances=Tolerances(band=1.0))
+    src = cert.results[source]
+    tau = 1e-6 * problem_scale(prob)
+    data = as_dict(cert)
+    for name in ("W", "A", "C", "M", "S"):
+        forged = dict(as_dict(cert)["results"][source])
+        forged["verdict"] = "holds" if src.witness is not None else "fails"
+        data["results"][name] = forged
+    data["results"].pop("B")
+    rep = check(Certificate.from_dict(data), prob)
+    if src.verdict.decided:  # the genuine evidence, under its own name, is re-proved
+        assert rep.per_notion[source]["status"] == "proved", rep
+    for name in ("W", "A", "C", "M", "S"):
+        if rep.per_notion[name]["status"] == "proved":
+            rho = brute_min_residual(prob, name)
+            if rep.per_notion[name]["claimed"] == "holds":
+                assert rho <= tau + 1e-9, (name, source, rho)
+            else:
+                assert rho > tau, (name, source, rho)
