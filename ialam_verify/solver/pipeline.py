@@ -310,7 +310,7 @@ def run_pipeline(
             how = "interrupted"
     elif interrupted:
         how = "interrupted before this stage"
-    if refine_verdict is not None and (verdict is None or verdict.outcome != refine_verdict.outcome):
+    if refine_verdict is not None and (verdict is None or str(verdict) != str(refine_verdict)):
         # shown, not used: the verdict is the certificates' (the two may differ in tolerances)
         how += f"; the refinement's own check said {refine_verdict}"
     stages.append(
