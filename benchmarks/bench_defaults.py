@@ -1,15 +1,31 @@
+# ruff: noqa: E402  (the BLAS thread count must be set before numpy is imported)
 """The measurements behind the solver's defaults (``docs/algorithm.md``, "Defaults").
 
-Each block varies one setting from the defaults on the talk's three synthetic shapes (N = 500,
-alpha = 0.1, seeds 0 and 1) and prints the TrainErr reached, FeasVi, outer/inner iterations and seconds.
+Two regimes:
+
+- the talk's (``start="talk"``, IALAM from the talk's random network): each block varies one setting
+  on the talk's three synthetic shapes (N = 500, alpha = 0.1, seeds 0 and 1) and prints the TrainErr
+  reached, FeasVi, outer/inner iterations and seconds; ``--robustness SEEDS`` for the success count;
+- ``--feasible-start``: IALAM from a network trained by the warm-up and lifted (the pipeline's
+  regime): rho0 * N, inner iterations and eta2 varied from the same start; prints IALAM's TrainErr
+  against the start's, FeasVi, exact zero columns and seconds.
 
 Run: ``python benchmarks/bench_defaults.py`` (about 3 minutes on 2 cores; ``--quick`` for one seed).
 """
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread: on a shared 2-core machine a second thread made numpy 13x slower (measured: one
+# MNIST gradient 0.48 s with 2 threads, 0.037 s with 1); set the variables yourself to override
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import time
+
+import numpy as np
 
 from ialam_verify.data import TALK_SHAPES, synthetic
 from ialam_verify.solver import default_beta, fit
@@ -43,15 +59,62 @@ def robustness(n_seeds: int) -> None:
             errs, fails = [], []
             for seed in range(n_seeds):
                 data = synthetic(sizes, 500, alpha=0.1, seed=seed)
-                r = fit(data, sizes, seed=seed + k, max_seconds=15.0)
+                r = fit(data, sizes, start="talk", seed=seed + k, max_seconds=15.0, certify=False)
+                ialam = next(st for st in r.stages if st["name"] == "IALAM")
                 errs.append(r.metrics["train_err"])
-                if not r.success:
+                if r.status != 0 or ialam["feas_vi"] > 1e-6:
                     fails.append(f"{seed}: {r.metrics['train_err']:.3g}")
             print(
                 f"{shape:<7}{k:>14}{n_seeds - len(fails):>6}/{n_seeds:<2}"
                 f"{sorted(errs)[len(errs) // 2]:>17.3g}{max(errs):>10.3g}   {', '.join(fails)}",
                 flush=True,
             )
+
+
+#: IALAM settings compared from the same warmed-up, lifted network (per-sample: rho0 = RHO0N / N)
+FEASIBLE_VARIANTS: dict[str, dict] = {
+    "defaults (rho0 10/N, 20 inner, eta2 1.2)": {},
+    "rho0 = 1/N": {"rho0": 1.0},
+    "rho0 = 100/N": {"rho0": 100.0},
+    "rho0 = 0.1/N": {"rho0": 0.1},
+    "5 inner iterations": {"inner_max_iter": 5},
+    "eta2 = 2": {"eta2": 2.0},
+}
+
+
+def feasible_start(seeds: list[int]) -> None:
+    """IALAM from a warmed-up network: which rho0, inner iterations, eta2 keep it feasible and fit."""
+    from ialam_verify.model.network import init_weights
+    from ialam_verify.solver import warmup
+    from ialam_verify.solver.settings import WarmupSettings
+
+    print("\nFeasible start: the warm-up's network (5000 prox-Adam iterations), lifted, then IALAM")
+    print(
+        f"{'variant':<42}{'shape':>6}{'seed':>5}{'start err':>11}{'IALAM err':>11}{'FeasVi':>10}"
+        f"{'zero cols':>10}{'status':>7}{'sec':>7}"
+    )
+    for shape in ("L2", "L3", "L4"):
+        sizes = TALK_SHAPES[shape]
+        for seed in seeds:
+            data = synthetic(sizes, 500, alpha=0.1, seed=seed)
+            # one fixed start per problem: the warm-up with an iteration cap (not a time cap)
+            r0 = fit(data, sizes, seed=seed, max_outer=1, refine=False, certify=False)
+            W0, b0 = init_weights(sizes, np.random.default_rng(seed))
+            wr = warmup(r0.problem, W0, b0, WarmupSettings(max_seconds=float("inf"), max_iter=5000))
+            start_err = r0.problem.loss(r0.problem.lift(wr.W, wr.b).V[-1])
+            for name, opts in FEASIBLE_VARIANTS.items():
+                kw = dict(opts)
+                if "rho0" in kw:
+                    kw["rho0"] = kw["rho0"] / 500
+                t0 = time.perf_counter()
+                r = fit(data, sizes, start=(wr.W, wr.b), refine=False, certify=False, **kw)
+                ialam = next(st for st in r.stages if st["name"] == "IALAM")
+                print(
+                    f"{name:<42}{shape:>6}{seed:>5}{start_err:>11.4g}{ialam['train_err']:>11.4g}"
+                    f"{ialam['feas_vi']:>10.2g}{ialam['zero_columns']:>10}{int(r.status):>7}"
+                    f"{time.perf_counter() - t0:>7.1f}",
+                    flush=True,
+                )
 
 
 def main() -> None:
@@ -64,7 +127,13 @@ def main() -> None:
         metavar="SEEDS",
         help="only the robustness table, over this many seeds",
     )
+    ap.add_argument(
+        "--feasible-start", action="store_true", help="only the feasible-start (pipeline) table"
+    )
     args = ap.parse_args()
+    if args.feasible_start:
+        feasible_start([0] if args.quick else [0, 1, 2])
+        return
     if args.robustness:
         robustness(args.robustness)
         return
@@ -82,10 +151,11 @@ def main() -> None:
                 kw = dict(opts)
                 if "beta_scale" in kw:
                     kw["beta"] = default_beta(data.Y, len(sizes) - 1, kw.pop("beta_scale"))
-                r = fit(data, sizes, seed=seed, max_seconds=15.0, **kw)
+                r = fit(data, sizes, start="talk", seed=seed, max_seconds=15.0, certify=False, **kw)
+                ialam = next(st for st in r.stages if st["name"] == "IALAM")
                 print(
                     f"{name:<42}{shape:>6}{seed:>5}{r.metrics['train_err']:>11.3g}"
-                    f"{r.metrics['feas_vi']:>10.2g}{r.nit:>7}{r.nit_inner:>7}"
+                    f"{ialam['feas_vi']:>10.2g}{r.nit:>7}{r.nit_inner:>7}"
                     f"{time.perf_counter() - t0:>7.1f}",
                     flush=True,
                 )

@@ -1,175 +1,341 @@
-"""Solver benchmark: prints, in one run,
+# ruff: noqa: E402  (the BLAS thread count must be set before numpy is imported)
+"""Solver benchmark: the default pipeline against full-batch Adam and prox-Adam at equal wall time.
 
-1. the time of one inner (alternating-minimization) iteration against the time of the matrix products it
-   cannot avoid (ratio; the goal is under 2), at several problem sizes;
-2. TrainErr reached against wall time, IALAM beside ``torch.optim.Adam`` (full batch and minibatch 50,
-   learning rate tuned on a grid), on the talk's L=2 synthetic problem with N = 500 (the reference
-   figures in ``../shared/notes/solver-reference-figures.md``: Adam minibatch 0.013 in 5 s).
+Prints, in one run:
 
-Run: ``python benchmarks/bench_solver.py`` (``--quick`` for a short run; part 2 needs torch).
+1. the talk's synthetic shapes L2/L3/L4, N = 500, ``--seeds`` data seeds each: runs ending feasible,
+   runs certified (KKT of (PP) holds), the median TrainErr ratio pipeline / Adam, exact zero columns;
+   Adam and prox-Adam (torch, full batch, learning rate tuned on a grid on seed 0 of each shape) start
+   from the pipeline's own initial network and run for the pipeline's training seconds (verdict
+   excluded);
+2. with ``--mnist PATH``: MNIST N = 1000, 784-100-50-10: test accuracy, exact zero columns beyond the
+   always-zero pixels, certified or not; Adam and prox-Adam from the same network for the same seconds;
+3. with ``--mnist-full``: MNIST N = 60000, 784-200-100-10 within a 10-minute budget;
+4. with ``--frontier PNG``: the sparsity-accuracy frontier on MNIST N = 1000 (pipeline and prox-Adam at
+   four values of lambda_w), one PNG;
+5. the inner-iteration ratios of ``benchmarks/bench_inner.py`` when that file is present.
+
+Run: ``python benchmarks/bench_solver.py`` (synthetic part, ~15 min for 10 seeds on a loaded 2-core
+machine), ``--seeds 3`` for a shorter run, ``--mnist /path/to/mnist`` for the MNIST parts. The package
+never reads MNIST by itself: pass the folder.
 """
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread: on a shared 2-core machine a second thread made numpy 13x slower (measured: one
+# MNIST gradient 0.48 s with 2 threads, 0.037 s with 1); set the variables yourself to override
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
+import importlib.util
+import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from ialam_verify.data import TALK_SHAPES, synthetic
-from ialam_verify.model.network import init_weights
+from ialam_verify.metrics import accuracy
+from ialam_verify.model.network import init_weights, predict
 from ialam_verify.model.problem import Problem
-from ialam_verify.solver import fit, initial_point
-from ialam_verify.solver.api import default_beta
-from ialam_verify.solver.inner import AlternatingMinimization
+from ialam_verify.solver import fit
+
+LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2)
+#: options of the refinement stage (``--refine-seconds``)
+REFINE_SETTINGS: dict = {}
+FEASIBLE = 1e-12
 
 
-def best_time(fn, repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def inner_iteration_ratio(sizes: tuple[int, ...], n: int, repeat: int) -> tuple[float, float]:
-    data = synthetic(sizes, n, alpha=0.1, seed=0)
-    L = len(sizes) - 1
-    prob = Problem.create(data.X, data.Y, sizes, 0.1, 1e-4, 0.0, default_beta(data.Y, L))
-    point = initial_point(prob, 0)
-    xi = [np.zeros_like(U) for U in point.U]
-    rho = 0.01 / n
-    am = AlternatingMinimization(prob, tau1=0.01 / n)
-    state = am.init_state(point)
-    # warm up a few iterations so the (w, b) solves are warm-started as in a real run
-    for _ in range(3):
-        point, state = am.update(point, state, xi, rho)
-
-    def one_iteration() -> None:
-        am.update(point, state, xi, rho)
-
-    prev = [prob.X, *point.V[:-1]]
-
-    def unavoidable_products() -> None:
-        # per layer: W P (residual), T P^T (right-hand side of the (w,b) step), P P^T (Gram, layers >= 2),
-        # W_{l+1}^T G_{l+1} (the (v,u) step's back-propagated gradient)
-        for ell in range(L):
-            P = prev[ell]
-            _ = point.W[ell] @ P
-            _ = point.U[ell] @ P.T
-            if ell > 0:
-                _ = P @ P.T
-                _ = point.W[ell].T @ point.U[ell]
-
-    return best_time(one_iteration, repeat), best_time(unavoidable_products, repeat)
-
-
-def adam_curve(data, sizes, lr: float, batch: int | None, seconds: float, seed: int = 0):
+def torch_adam(problem: Problem, W0, b0, seconds: float, lr: float, prox: bool):
+    """Full-batch Adam on objective (1) in torch (float64) for ``seconds``; prox: the group-lasso
+    proximal step after each Adam step (threshold lr * lambda_w), else its subgradient in the loss."""
     import torch
 
-    torch.set_default_dtype(torch.float64)
-    # the same initial network as IALAM's default (fit(..., seed=seed))
-    W, b = init_weights(sizes, np.random.default_rng(seed))
-    params = [torch.tensor(a, requires_grad=True) for a in W] + [
-        torch.tensor(a, requires_grad=True) for a in b
-    ]
-    L = len(W)
-    X = torch.tensor(data.X.T)
-    Y = torch.tensor(data.Y.T)
-    N = X.shape[0]
-    opt = torch.optim.Adam(params, lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-
-    def net(x):
-        h = x
-        for i in range(L):
-            h = torch.nn.functional.leaky_relu(h @ params[i].T + params[L + i], 0.1)
-        return h
-
-    def objective(x, y):
-        loss = ((net(x) - y) ** 2).sum() / x.shape[0]
-        return loss + 1e-4 * sum(p.norm(dim=0).sum() for p in params[:L])
-
-    curve = []
+    torch.set_num_threads(1)  # on a shared machine, torch's thread pool slowed it 30x (measured)
+    X = torch.from_numpy(problem.X)
+    Y = torch.from_numpy(problem.Y)
+    W = [torch.tensor(w, requires_grad=True) for w in W0]
+    b = [torch.tensor(x, requires_grad=True) for x in b0]
+    opt = torch.optim.Adam([*W, *b], lr=lr)
+    a, lw, n = problem.alpha, problem.lambda_w, problem.n_samples
     t0 = time.perf_counter()
-    next_mark = 0.0
-    while True:
-        el = time.perf_counter() - t0
-        if el >= next_mark:
+    iters = 0
+    while time.perf_counter() - t0 < seconds:
+        opt.zero_grad()
+        V = X
+        for Wl, bl in zip(W, b, strict=True):
+            U = Wl @ V + bl[:, None]
+            V = torch.where(U >= 0, U, a * U)
+        loss = ((V - Y) ** 2).sum() / n
+        if not prox:
+            loss = loss + lw * sum(torch.linalg.norm(Wl, dim=0).sum() for Wl in W)
+        loss.backward()
+        opt.step()
+        if prox and lw > 0:
             with torch.no_grad():
-                curve.append((el, float(((net(X) - Y) ** 2).sum() / N)))
-            next_mark = el + seconds / 50
-        if el > seconds:
-            break
-        if batch is None:
-            idx = [torch.arange(N)]
-        else:
-            idx = torch.randperm(N, generator=gen).split(batch)
-        for ii in idx:
-            opt.zero_grad()
-            objective(X[ii], Y[ii]).backward()
-            opt.step()
-    return curve
+                for Wl in W:
+                    norms = torch.linalg.norm(Wl, dim=0)
+                    Wl.mul_(torch.clamp(1 - lr * lw / torch.clamp(norms, min=1e-300), min=0.0))
+        iters += 1
+    return [w.detach().numpy().copy() for w in W], [x.detach().numpy().copy() for x in b], iters
 
 
-def value_at(curve, t: float) -> float:
-    vals = [v for s, v in curve if s <= t]
-    return vals[-1] if vals else float("nan")
+def zero_columns(W) -> int:
+    return int(sum(np.sum(np.linalg.norm(w, axis=0) == 0.0) for w in W))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    repeat = 3 if args.quick else 10
+def tune_lr(problem, W0, b0, seconds: float, prox: bool) -> float:
+    best = (np.inf, LR_GRID[0])
+    for lr in LR_GRID:
+        W, b, _ = torch_adam(problem, W0, b0, seconds, lr, prox)
+        value = problem.network_objective(W, b)
+        if np.isfinite(value) and value < best[0]:
+            best = (value, lr)
+    return best[1]
 
-    print("1. One inner iteration against the matrix products it cannot avoid")
-    print(f"{'sizes':<22}{'N':>8}{'inner iter [ms]':>18}{'products [ms]':>16}{'ratio':>8}")
-    cases = [
-        (TALK_SHAPES["L2"], 500),
-        (TALK_SHAPES["L2"], 20000),
-        ((784, 100, 50, 10), 1000),
-        ((784, 100, 50, 10), 10000),
-    ]
-    if args.quick:
-        cases = cases[:3]
-    for sizes, n in cases:
-        t_it, t_mm = inner_iteration_ratio(sizes, n, repeat)
-        print(f"{str(sizes):<22}{n:>8}{1e3 * t_it:>18.2f}{1e3 * t_mm:>16.2f}{t_it / t_mm:>8.1f}")
 
-    print(
-        "\n2. TrainErr against wall time, talk's L=2 synthetic problem, N = 500 (same initialization)"
-    )
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+def train_seconds(res) -> float:
+    return sum(s["seconds"] for s in res.stages if s["name"] != "verdict")
+
+
+def synthetic_part(seeds: int, shapes: list[str], tune_seconds: float) -> None:
+    print(f"\n== synthetic shapes, N = 500, seeds 0-{seeds - 1}: pipeline vs Adam / prox-Adam "
+          "at equal wall time (same initial network) ==")  # fmt: skip
+    print("| shape | feasible | certified | median TrainErr pipeline / Adam | median TrainErr "
+          "pipeline / Adam / prox-Adam | exact zero columns pipeline / Adam / prox-Adam | "
+          "median seconds | verdicts |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for shape in shapes:
+        sizes = TALK_SHAPES[shape]
+        rows = []
+        lrs = None
+        for seed in range(seeds):
+            data = synthetic(sizes, 500, alpha=0.1, seed=seed)
+            res = fit(data, sizes, seed=seed, refine_settings=REFINE_SETTINGS or None)
+            prob = res.problem
+            W0, b0 = init_weights(sizes, np.random.default_rng(seed))  # the pipeline's start
+            T = train_seconds(res)
+            if lrs is None:
+                lrs = (
+                    tune_lr(prob, W0, b0, tune_seconds, False),
+                    tune_lr(prob, W0, b0, tune_seconds, True),
+                )
+            Wa, ba, _ = torch_adam(prob, W0, b0, T, lrs[0], prox=False)
+            Wp, bp, _ = torch_adam(prob, W0, b0, T, lrs[1], prox=True)
+            err = res.metrics["train_err"]
+            err_a = prob.loss(predict(Wa, ba, prob.X, prob.alpha))
+            err_p = prob.loss(predict(Wp, bp, prob.X, prob.alpha))
+            rows.append({
+                "feasible": prob.feas_vi(res.point) <= FEASIBLE,
+                "certified": bool(res.verdict),
+                "verdict": "none" if res.verdict is None else str(res.verdict),
+                "err": err, "err_a": err_a, "err_p": err_p, "ratio": err / err_a,
+                "zc": zero_columns(res.W), "zc_a": zero_columns(Wa), "zc_p": zero_columns(Wp),
+                "T": T,
+            })  # fmt: skip
+            print(f"   {shape} seed {seed}: {T:.1f} s, TrainErr {err:.3g} (Adam {err_a:.3g}, "
+                  f"prox-Adam {err_p:.3g}), zero columns {rows[-1]['zc']}, (PP) KKT "
+                  f"{rows[-1]['verdict']}", file=sys.stderr, flush=True)  # fmt: skip
+        med = statistics.median
+        verdicts = {v: sum(r["verdict"] == v for r in rows) for v in {r["verdict"] for r in rows}}
         print(
-            "   torch is not installed (pip install torch==2.13.0, then the 'bench' extra): skipped"
+            f"| {shape} | {sum(r['feasible'] for r in rows)}/{seeds} | "
+            f"{sum(r['certified'] for r in rows)}/{seeds} | {med(r['ratio'] for r in rows):.3g} | "
+            f"{med(r['err'] for r in rows):.3g} / {med(r['err_a'] for r in rows):.3g} / "
+            f"{med(r['err_p'] for r in rows):.3g} | {sum(r['zc'] for r in rows)} / "
+            f"{sum(r['zc_a'] for r in rows)} / {sum(r['zc_p'] for r in rows)} | "
+            f"{med(r['T'] for r in rows):.1f} | {verdicts} |",
+            flush=True,
         )
+        print(f"   (tuned lr: Adam {lrs[0]:g}, prox-Adam {lrs[1]:g})", flush=True)
+
+
+def mnist_run(path, n, sizes, lambda_w, warm_s, ialam_s, tune_s, seed=0, baselines=True):
+    from ialam_verify.data import mnist_problem
+
+    mp = mnist_problem(path, n, seed=seed)
+    d = mp.dataset
+    res = fit(
+        d, sizes, lambda_w=lambda_w, seed=seed, rho0=MNIST_RHO0 / n,
+        warmup_seconds=warm_s, max_seconds=ialam_s, refine_settings=REFINE_SETTINGS or None,
+    )  # fmt: skip
+    prob = res.problem
+    T = train_seconds(res)
+    W1zero = np.linalg.norm(res.W[0], axis=0) == 0.0
+    beyond = zero_columns(res.W) - int(W1zero[mp.zero_pixels].sum())
+    out = {
+        "acc": res.metrics["test_accuracy"], "zc": zero_columns(res.W), "beyond": beyond,
+        "verdict": "none" if res.verdict is None else str(res.verdict), "T": T,
+        "zero_pixels": len(mp.zero_pixels), "message": res.message,
+    }  # fmt: skip
+    if baselines:
+        W0, b0 = init_weights(sizes, np.random.default_rng(seed))
+        for name, prox in (("adam", False), ("prox", True)):
+            lr = tune_lr(prob, W0, b0, tune_s, prox)
+            W, b, _ = torch_adam(prob, W0, b0, T, lr, prox)
+            out[f"acc_{name}"] = accuracy(W, b, d.X_test, d.Y_test, prob.alpha)
+            out[f"zc_{name}"] = zero_columns(W)
+            out[f"lr_{name}"] = lr
+    return out
+
+
+#: rho0 * N on MNIST (the notes' measurement: 1/N there, 10/N on the synthetic shapes)
+MNIST_RHO0 = 1.0
+
+
+def mnist_part(path: str, tune_s: float) -> None:
+    print("\n== MNIST N = 1000, 784-100-50-10, lambda_w 1e-4 (warm-up 30 s, IALAM <= 30 s) ==")
+    r = mnist_run(path, 1000, (784, 100, 50, 10), 1e-4, 30.0, 30.0, tune_s)
+    print(
+        "| method | test accuracy | exact zero columns | beyond the always-zero pixels | (PP) KKT | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| pipeline | {r['acc']:.4f} | {r['zc']} | {r['beyond']} | {r['verdict']} | {r['T']:.0f} |"
+    )
+    print(
+        f"| Adam (lr {r['lr_adam']:g}) | {r['acc_adam']:.4f} | {r['zc_adam']} | - | - | {r['T']:.0f} |"
+    )
+    print(
+        f"| prox-Adam (lr {r['lr_prox']:g}) | {r['acc_prox']:.4f} | {r['zc_prox']} | - | - | {r['T']:.0f} |"
+    )
+    print(f"   ({r['zero_pixels']} pixels are zero in every training image; {r['message']})")
+
+
+def mnist_full_part(path: str) -> None:
+    print("\n== MNIST N = 60000, 784-200-100-10, lambda_w 1e-4 (warm-up 240 s, IALAM <= 240 s) ==")
+    t0 = time.perf_counter()
+    r = mnist_run(path, 60000, (784, 200, 100, 10), 1e-4, 240.0, 240.0, 0.0, baselines=False)
+    print(f"test accuracy {r['acc']:.4f}, exact zero columns {r['zc']} ({r['beyond']} beyond the "
+          f"{r['zero_pixels']} always-zero pixels), (PP) KKT {r['verdict']}, "
+          f"{time.perf_counter() - t0:.0f} s in all")  # fmt: skip
+
+
+def frontier_part(path: str, png: str, tune_s: float) -> None:
+    from ialam_verify.data import mnist_problem
+
+    lambdas = (1e-4, 3e-4, 1e-3, 3e-3)
+    sizes = (784, 100, 50, 10)
+    mp = mnist_problem(path, 1000, seed=0)
+    d = mp.dataset
+    pts = {"pipeline": [], "prox-Adam": []}
+    print("\n== sparsity-accuracy frontier, MNIST N = 1000, 784-100-50-10 ==")
+    print(
+        "| lambda_w | pipeline accuracy | pipeline zero columns | prox-Adam accuracy | prox-Adam zero columns |"
+    )
+    print("|---|---|---|---|---|")
+    for lw in lambdas:
+        r = mnist_run(path, 1000, sizes, lw, 20.0, 20.0, tune_s, baselines=False)
+        prob = Problem.create(d.X, d.Y, sizes, 0.1, lw, 0.0, 1.0)
+        W0, b0 = init_weights(sizes, np.random.default_rng(0))
+        lr = tune_lr(prob, W0, b0, tune_s, True)
+        W, b, _ = torch_adam(prob, W0, b0, r["T"], lr, True)
+        acc_p = accuracy(W, b, d.X_test, d.Y_test, 0.1)
+        pts["pipeline"].append((r["zc"], r["acc"]))
+        pts["prox-Adam"].append((zero_columns(W), acc_p))
+        print(
+            f"| {lw:g} | {r['acc']:.4f} | {r['zc']} | {acc_p:.4f} | {zero_columns(W)} |", flush=True
+        )
+    plot_frontier(pts, lambdas, png)
+    print(f"   wrote {png}")
+
+
+def plot_frontier(pts: dict[str, list[tuple[int, float]]], lambdas, png: str) -> None:
+    """Test accuracy against exact zero columns, one line per method, points labelled by lambda_w."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
+    styles = (("tab:blue", "o", "-", (6, -12)), ("tab:orange", "s", "--", (8, 4)))
+    for (name, p), (color, marker, line, offset) in zip(pts.items(), styles, strict=True):
+        z, a = zip(*p, strict=True)
+        ax.plot(z, [100 * x for x in a], color=color, marker=marker, linestyle=line, label=name)
+        # one label per position (coincident points share it), alternating above and below
+        labels: dict[tuple[int, float], list[str]] = {}
+        for zi, ai, lw in zip(z, a, lambdas, strict=True):
+            labels.setdefault((zi, ai), []).append(f"{lw:g}")
+        for k, ((zi, ai), text) in enumerate(labels.items()):
+            dy = offset[1] if k % 2 == 0 else -offset[1] - 4
+            ax.annotate(
+                ", ".join(text), (zi, 100 * ai), textcoords="offset points",
+                xytext=(offset[0], dy), fontsize=8, color=color,
+            )  # fmt: skip
+    ax.set_xlabel("exact zero weight columns (all layers)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("MNIST N = 1000, 784-100-50-10 (point labels: lambda_w)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+
+
+def inner_part() -> None:
+    path = Path(__file__).with_name("bench_inner.py")
+    print("\n== inner-iteration ratios ==")
+    if not path.is_file():
+        print("see benchmarks/bench_inner.py (not in this version)")
         return
-    sizes = TALK_SHAPES["L2"]
-    data = synthetic(sizes, 500, alpha=0.1, seed=0)
-    budget = 2.0 if args.quick else 5.0
-    marks = [0.5, 1.0, 2.0, 5.0] if not args.quick else [0.5, 1.0, 2.0]
-    res = fit(data, sizes, max_seconds=budget)
-    rows = {
-        "IALAM (defaults)": list(zip(res.history["seconds"], res.history["train_err"], strict=True))
-    }
-    lrs = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
-    for label, batch in (("Adam full batch", None), ("Adam minibatch 50", 50)):
-        best = None
-        for lr in lrs:
-            c = adam_curve(data, sizes, lr, batch, budget / 2)
-            if best is None or c[-1][1] < best[1][-1][1]:
-                best = (lr, c)
-        lr, _ = best
-        rows[f"{label} (lr {lr:g})"] = adam_curve(data, sizes, lr, batch, budget)
-    print(f"   {'method':<28}" + "".join(f"{f't={m:g}s':>12}" for m in marks))
-    for name, curve in rows.items():
-        print(f"   {name:<28}" + "".join(f"{value_at(curve, m):>12.4g}" for m in marks))
-    print("   (learning rates tuned on", lrs, "at half the budget by final TrainErr)")
+    spec = importlib.util.spec_from_file_location("bench_inner", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if hasattr(mod, "main"):
+        mod.main(["--quick"]) if mod.main.__code__.co_argcount else mod.main()
+    else:
+        print("see benchmarks/bench_inner.py")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--seeds", type=int, default=10, help="data seeds per shape (default 10)")
+    ap.add_argument("--shapes", default="L2,L3,L4", help="comma-separated, default L2,L3,L4")
+    ap.add_argument(
+        "--tune-seconds", type=float, default=1.0, help="seconds per learning rate tried"
+    )
+    ap.add_argument("--skip-synthetic", action="store_true")
+    ap.add_argument(
+        "--refine-seconds",
+        type=float,
+        default=None,
+        help="the refinement's time cap (its default: 120)",
+    )
+    ap.add_argument(
+        "--mnist", default=None, help="folder of the MNIST files (enables the MNIST parts)"
+    )
+    ap.add_argument("--mnist-full", action="store_true", help="also N = 60000 (about 10 minutes)")
+    ap.add_argument(
+        "--frontier", default=None, metavar="PNG", help="draw the frontier (needs --mnist)"
+    )
+    ap.add_argument("--skip-inner", action="store_true")
+    args = ap.parse_args(argv)
+    if args.seeds < 1:
+        ap.error("--seeds must be >= 1")
+    if (args.mnist_full or args.frontier) and not args.mnist:
+        ap.error("--mnist-full and --frontier need --mnist PATH")
+    if args.refine_seconds is not None:
+        REFINE_SETTINGS["max_seconds"] = args.refine_seconds
+    print(
+        f"bench_solver.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {' '.join(sys.argv[1:])}"
+    )
+    if not args.skip_synthetic:
+        synthetic_part(args.seeds, args.shapes.split(","), args.tune_seconds)
+    if args.mnist:
+        mnist_part(args.mnist, 3 * args.tune_seconds)
+        if args.mnist_full:
+            mnist_full_part(args.mnist)
+        if args.frontier:
+            frontier_part(args.mnist, args.frontier, 3 * args.tune_seconds)
+    if not args.skip_inner:
+        inner_part()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

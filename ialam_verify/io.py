@@ -1,6 +1,7 @@
 """Atomic file writing: write to a temporary file in the same folder, then rename over the target.
 
-A crash or an interrupt therefore leaves either the old file or the new one, never half of one.
+A crash or an interrupt therefore leaves either the old file or the new one, never half of one. The
+file gets the permissions of any new file (``0o666`` less the umask), not ``mkstemp``'s ``0o600``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; it is restored at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
@@ -25,6 +33,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         try:

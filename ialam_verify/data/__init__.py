@@ -1,7 +1,8 @@
 """Data: the talk's synthetic problems, user ``.npz`` files, and MNIST."""
 
+from ..model.dataset import Dataset  # re-exported: Dataset lives in model/
 from .mnist import MnistProblem, load_mnist, mnist_problem
-from .synthetic import TALK_SHAPES, Dataset, load_npz, synthetic
+from .synthetic import TALK_SHAPES, load_npz, synthetic
 
 __all__ = [
     "TALK_SHAPES",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .synthetic import Dataset
+from ..model.dataset import Dataset
 
 #: The four standard file names, without the optional ``.gz``.
 MNIST_FILES: dict[str, str] = {

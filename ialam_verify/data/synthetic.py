@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import os
 import zipfile
-from dataclasses import dataclass
 
 import numpy as np
 
 from .._validation import as_float_array, check_alpha, check_sizes
+from ..model.dataset import Dataset
 from ..model.network import predict
 
 #: The shapes of the talk's synthetic panels (a)-(c): (N_0, N_1, ..., N_L) with N_0 = 10, N_L = 2.
@@ -27,21 +27,6 @@ TALK_SHAPES: dict[str, tuple[int, ...]] = {
 
 #: Second word of the synthetic data's seed, so their stream differs from the initialization's.
 DATA_STREAM = 0xDA7A
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Training data ``X`` (N_0 x N), ``Y`` (N_L x N) and optional test data, samples as columns."""
-
-    X: np.ndarray
-    Y: np.ndarray
-    X_test: np.ndarray | None = None
-    Y_test: np.ndarray | None = None
-    name: str = "data"
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[1]
 
 
 def synthetic(

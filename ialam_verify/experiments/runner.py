@@ -109,12 +109,10 @@ class Settings:
 
 
 def ialam_option_names() -> set[str]:
-    """The options :func:`ialam_verify.solver.fit` passes on to the solver (its dataclass fields)."""
-    from dataclasses import fields
+    """The options :func:`ialam_verify.solver.fit` passes on to IALAM (the one option table)."""
+    from ..solver.settings import OPTIONS
 
-    from ..solver import IALAM
-
-    return {f.name for f in fields(IALAM) if f.init and f.name != "problem"}
+    return {name for name, opt in OPTIONS.items() if opt.group in ("ialam", "inner")}
 
 
 _IALAM_STATUS = {
@@ -169,6 +167,9 @@ def run_ialam(
             res = fit(
                 ctx.data,
                 settings.sizes,
+                start="talk",  # the talk's method as it is (the pipeline is fit's default)
+                refine=False,
+                certify=False,
                 alpha=settings.alpha,
                 lambda_w=settings.lambda_w,
                 lambda_v=settings.lambda_v,

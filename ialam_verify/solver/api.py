@@ -1,4 +1,4 @@
-r"""The front door: :func:`fit` trains a network on a data set with IALAM and returns an :class:`IALAMResult`.
+r"""The front door: :func:`fit` trains a network (start -> IALAM -> refinement -> verdict) and returns an :class:`IALAMResult`.
 
 Scaling. The loss of (PP) carries the factor :math:`1/N`, so its gradient per entry is of order
 :math:`1/N`. Every parameter that competes with it is therefore given *per sample*: the defaults below
@@ -10,6 +10,7 @@ records the measurements behind each default.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,11 +19,14 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_float_array, check_alpha, check_nonnegative, check_sizes
-from ..data.synthetic import Dataset
 from ..metrics import COLUMN_ZERO_TOL, evaluate
+from ..model.convert import as_network
+from ..model.dataset import Dataset
 from ..model.network import init_weights, match_output_scale
 from ..model.problem import LiftedPoint, Problem
-from .ialam import IALAM, IALAMResult, IALAMState, warn_unknown
+from .ialam import IALAMResult, IALAMState
+from .pipeline import FEASIBLE_START_DEFAULTS, RHO0_FEASIBLE, run_pipeline
+from .settings import IALAMSettings, WarmupSettings, split_options
 
 #: default rho0 * N (measured: docs/algorithm.md, "Defaults")
 RHO0 = 1e-4
@@ -107,13 +111,19 @@ def initial_point(
 
 
 class _Progress:
-    """One line per outer iteration on stderr."""
+    """A line per outer iteration on stderr, at most one every ``every`` seconds."""
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream=sys.stderr, every: float = 0.5) -> None:
         self.stream = stream
         self.t0 = time.perf_counter()
+        self.every = every
+        self.last = -float("inf")
 
     def __call__(self, state: IALAMState, problem: Problem) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every:
+            return
+        self.last = now
         lifted = problem.lift(state.point.W, state.point.b)
         print(
             f"  outer {state.iter_num:3d}  inner {state.nit_inner:5d}  rho {state.rho:9.3e}  "
@@ -142,10 +152,40 @@ def check_test_data(data: Dataset) -> None:
         )
 
 
+#: the start kinds named by a string
+START_KINDS = ("warmup", "talk")
+
+
+def resolve_start(
+    start: Any, problem: Problem, seed: int, init_scale: str | float, match_targets: bool
+):
+    """``(kind, W, b)`` for ``start``: the talk's random network, its copy for the warm-up, or the given one.
+
+    Every check happens here, before any work: an unknown string names the known ones; a network of
+    the wrong shape, with NaN, or a torch module with other layers is a ``ValueError``.
+    """
+    if isinstance(start, str) and not start.endswith(".npz"):
+        if start not in START_KINDS:
+            close = difflib.get_close_matches(start, START_KINDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"start must be 'warmup', 'talk', a network (weights, biases), a torch "
+                f"nn.Sequential or an .npz file; got {start!r}{hint}"
+            )
+        W, b = init_weights(problem.sizes, np.random.default_rng(seed), init_scale)
+        if start == "talk" and match_targets:
+            W = match_output_scale(W, b, problem.X, problem.Y, problem.alpha)
+        return start, W, b
+    W, b = as_network(start, problem.sizes, problem.alpha)
+    return "network", W, b
+
+
 def fit(
     data: Dataset,
     sizes: Sequence[int],
     *,
+    start: Any = "warmup",
+    refine: bool | None = None,
     alpha: float = 0.1,
     lambda_w: float = 1e-4,
     lambda_v: float = 0.0,
@@ -157,9 +197,12 @@ def fit(
     callback: Callable[[IALAMState], bool | None] | None = None,
     verbose: bool = False,
     column_tol: float = COLUMN_ZERO_TOL,
+    certify: bool = True,
+    refine_settings: Any = None,
+    tolerances: Any = None,
     **options: Any,
 ) -> IALAMResult:
-    r"""Train a leaky-ReLU network with group sparsity by IALAM.
+    r"""Train a leaky-ReLU network with group sparsity: start -> IALAM -> refinement -> verdict.
 
     Parameters
     ----------
@@ -167,6 +210,16 @@ def fit(
         Training data (and optional test data), samples as columns.
     sizes : sequence of int
         ``(N_0, ..., N_L)``.
+    start : {"warmup", "talk"}, (weights, biases), torch nn.Sequential or path to an .npz
+        Where IALAM starts. ``"warmup"`` (default): the talk's random network trained briefly by the
+        built-in prox-Adam (:mod:`.warmup`, numpy). ``"talk"``: the talk's random network as it is,
+        with the talk's settings (the literal method, kept to reproduce the talk; from there IALAM is
+        far behind Adam, ``docs/algorithm.md``). A network: ``W_l`` of shape ``N_l x N_{l-1}``, or a
+        torch ``nn.Sequential`` of ``Linear`` + ``LeakyReLU(alpha)``. Every start is lifted to an
+        exactly feasible point (``U = WV + b``, ``V = sigma(U)``) before IALAM.
+    refine : bool, optional
+        Run the refinement on the identified piece (:mod:`.pipeline`). Default: on, except with
+        ``start="talk"`` (the literal method).
     alpha : float
         Leaky-ReLU slope in [0, 1). ``alpha = 0`` is the ReLU variant (PP_b), with the bias bound from
         ``relu_theta`` or, by default, :func:`relu_thetas`.
@@ -175,31 +228,41 @@ def fit(
     beta : float or sequence, optional
         Penalty parameters; default :func:`default_beta`.
     seed : int
-        Seed of the initialization: the same seed gives the same result.
+        Seed of the random initial network (talk and warm-up starts): the same seed gives the same
+        result when no time cap binds.
     init_scale : {"fan_in", "width"} or float
         Divisor of the random initial weights (:func:`ialam_verify.model.init_weights`).
     match_targets : bool
-        Rescale the initial weights so that the initial output has the RMS of ``Y`` (off by default;
-        ``docs/algorithm.md``, "Initialization", has the measurement).
+        With ``start="talk"``: rescale the initial weights so that the output has the RMS of ``Y``.
     relu_theta : (theta_w, theta_v), optional
         For the ReLU variant (PP_b): the bias bound is :math:`-\bar N(\theta_w + \theta_v)`.
     callback : callable, optional
-        ``callback(state)`` after every outer iteration; returning ``True`` stops the run.
+        ``callback(state)`` after every outer IALAM iteration; returning ``True`` stops IALAM.
     verbose : bool
-        Print one progress line per outer iteration on stderr.
+        Print progress (stages, outer iterations) on stderr.
     column_tol : float
-        Columns with norm below this count as zero in the column sparse ratio.
+        Columns with norm below this count as zero in the column sparse ratio (the talk's metric;
+        the stages report *exact* zero columns).
+    certify : bool
+        Certify the final point (KKT of (PP)); ``False`` leaves ``result.verdict`` ``None``.
+    refine_settings, tolerances : optional
+        Passed to the refinement and the certificates.
     **options
-        Settings of :class:`~ialam_verify.solver.ialam.IALAM` (``rho0``, ``tau1``, ``eta1``, ``eta2``,
-        ``eta3``, ``gamma``, ``max_outer``, ``max_seconds``, ``inner_max_iter``, ...). Unknown names are
-        ignored with a ``RuntimeWarning``.
+        Flat settings (:data:`~.settings.OPTIONS`): IALAM's (``rho0``, ``tau1``, ``eta1``, ``eta2``,
+        ``max_outer``, ``max_seconds``, ``inner_max_iter``, ``wb_work``, ...) and the warm-up's
+        (``warmup_seconds``, ``warmup_max_iter``, ``warmup_lr``). An unknown name is a ``TypeError``
+        naming the closest known one; every value is checked before any work.
 
     Returns
     -------
     IALAMResult
+        The final (lifted) network with ``.stages`` (what each stage did), ``.verdict`` (KKT of (PP)
+        at the final point, ``None`` if not certified), ``.multipliers`` (the refinement's), and
+        ``.success`` (True only when the verdict holds).
     """
     if not isinstance(data, Dataset):
         raise ValueError(f"data must be an ialam_verify.data.Dataset; got {type(data).__name__}")
+    groups = split_options(options)  # unknown names and bad values fail here, before any work
     sizes = check_sizes(sizes)
     check_test_data(data)
     alpha = check_alpha(alpha, allow_zero=True)
@@ -218,24 +281,43 @@ def fit(
     if beta is None:
         beta = default_beta(np.asarray(data.Y, dtype=float), L)
     problem = Problem.create(data.X, data.Y, sizes, alpha, lambda_w, lambda_v, beta, bound)
-    known = {f.name for f in dataclasses.fields(IALAM)} - {"problem", "_inner"}
-    options = warn_unknown(options, known)
-    options.setdefault("tau1", TAU1 / N)
-    adapt_rho0 = "rho0" not in options
-    options.setdefault("rho0", RHO0 / N)
-    solver = IALAM(problem, **options)  # validates every setting before any work
-    point = initial_point(problem, seed, init_scale, match_targets)
-    if adapt_rho0:
-        solver = dataclasses.replace(solver, rho0=default_rho0(problem, point))
+    kind, W0, b0 = resolve_start(start, problem, seed, init_scale, match_targets)
+    if refine is None:
+        refine = kind != "talk"
+
+    # the settings of the regime, then the user's options on top
+    if kind == "talk":
+        base = IALAMSettings(tau1=TAU1 / N)
+    else:
+        base = IALAMSettings(tau1=TAU1 / N, rho0=RHO0_FEASIBLE / N).with_options(
+            **FEASIBLE_START_DEFAULTS
+        )
+    ialam_settings = dataclasses.replace(
+        base, inner=dataclasses.replace(base.inner, **groups["inner"]), **groups["ialam"]
+    )
+    warmup_settings = WarmupSettings(**groups["warmup"])
+    if ialam_settings.rho0 is None:
+        # the talk's regime: the adaptive rho0 (group-lasso protection) at the talk's start
+        ialam_settings = dataclasses.replace(
+            ialam_settings, rho0=default_rho0(problem, problem.lift(W0, b0))
+        )
 
     progress = _Progress() if verbose else None
-
-    def cb(state: IALAMState) -> bool | None:
-        if progress is not None:
-            progress(state, problem)
-        return callback(state) if callback is not None else None
-
-    result = solver.run(point, callback=cb)
+    result = run_pipeline(
+        problem,
+        kind,
+        W0,
+        b0,
+        ialam_settings=ialam_settings,
+        warmup_settings=warmup_settings,
+        refine=bool(refine),
+        refine_settings=refine_settings,
+        tolerances=tolerances,
+        certify=certify,
+        callback=callback,
+        progress=(lambda s: progress(s, problem)) if progress is not None else None,
+        verbose=verbose,
+    )
     result.metrics.update(
         evaluate(
             result.W, result.b, alpha, problem.X, problem.Y, data.X_test, data.Y_test, column_tol
@@ -251,6 +333,7 @@ def fit(
             "alpha": alpha,
             "beta": list(problem.beta),
             "sizes": list(sizes),
+            **{f"warmup_{k}": v for k, v in dataclasses.asdict(warmup_settings).items()},
         }
     )
     return result

@@ -15,16 +15,17 @@ then never fire. ``docs/algorithm.md`` gives the argument; the rule above is the
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_positive
 from ..model.problem import LiftedPoint, Problem
+from ..verdict import Verdict
 from .inner import AlternatingMinimization, AMState, augmented_lagrangian
+from .settings import IALAMSettings
+from .status import STATUS_MESSAGES, Status
 
 
 class IALAMState(NamedTuple):
@@ -46,127 +47,91 @@ class IALAMState(NamedTuple):
     inner_tol: float
 
 
-@dataclass(frozen=True)
 class IALAM:
-    r"""Settings of the outer loop.
+    r"""The outer loop, with its settings (:class:`~.settings.IALAMSettings`).
 
-    Parameters
-    ----------
-    problem : Problem
-    rho0 : float
-        :math:`\rho^{(0)} > 0`.
-    tau1 : float
-        :math:`\tau_1 > 0` of the inner proximal term.
-    eta1 : float
-        Residual decrease factor in (0, 1).
-    eta2 : float
-        Penalty growth factor, > 1.
-    eta3 : float
-        Exponent in :math:`\|\xi\|^{1+\eta_3}`, > 1 (the talk's Theorem 5 assumes it).
-    xi_weight : float or None
-        Weight :math:`c` of the floor: :math:`\rho^{(k)} = \max\{\eta_2\rho^{(k-1)},
-        c\|\xi^{(k)}\|^{1+\eta_3}\}`. The talk has :math:`c = 1`; any :math:`c > 0` keeps what the
-        convergence argument uses (:math:`\|\xi^{(k)}\|/\rho^{(k)} \to 0` when the multipliers
-        grow). :math:`\|\xi\|^{1+\eta_3}` has no units of its own; with :math:`c = 1` it multiplied
-        rho by 1e9 in one step on the talk's L=2 problem and wrecked the run (``docs/algorithm.md``).
-        ``None`` (default) takes :math:`c = \rho_0`, the floor in units of the initial penalty.
-    gamma : int
-        Window length of the residual test.
-    rho_factor_stop : float
-        Stop when :math:`\rho^{(k)} > \text{rho\_factor\_stop}\cdot\rho^{(0)}`. The talk uses
-        :math:`10^3`; measured on its synthetic problems that stops long before the fit is done, so the
-        default is :math:`10^6` (``docs/algorithm.md``).
-    max_outer : int
-        Cap on outer iterations.
-    feas_tol : float
-        Also stop when FeasVi of the current point falls to ``feas_tol`` (0 disables).
-    inner_tol0, inner_tol_decay, inner_tol_min : float
-        The inexactness rule: outer iteration ``k`` runs the inner loop until the relative change of
-        (v, u) is at most ``max(inner_tol_min, inner_tol0 * inner_tol_decay**k)``.
-    inner_max_iter : int
-        Cap on inner iterations per outer iteration.
-    wb_tol, wb_max_iter, wb_work : float, int, float
-        Accuracy, cap and work budget of each (w, b) group-lasso solve
-        (:class:`~.inner.AlternatingMinimization`).
-    max_seconds : float
-        Wall-clock cap (``inf`` for none).
-    success_feas_tol : float
-        A run that stopped by its test counts as a success only if FeasVi is at most
-        ``success_feas_tol * max(1, ||Y||_F^2 / N)`` (the loss of the zero network sets the scale);
-        otherwise its status is 5 and the message says so.
+    ``IALAM(problem, settings=None, **options)``: ``options`` are flat option names of
+    :data:`~.settings.OPTIONS` that replace entries of ``settings`` (an unknown name is a
+    ``TypeError`` naming the closest one; a bad value a ``ValueError`` naming the option), all
+    checked here, before any work. ``rho0`` and ``tau1`` must be numbers here (``fit`` chooses them).
+
+    The rules the settings enter:
+
+    - ``rho0``, ``tau1``: :math:`\rho^{(0)}` and the inner proximal :math:`\tau_1`;
+    - ``eta1``, ``gamma``: :math:`\rho` is kept while :math:`\|r^{(k)}\| \le \eta_1
+      \max_{k-\gamma\le t<k}\|r^{(t)}\|`;
+    - ``eta2``, ``eta3``, ``xi_weight`` (:math:`c`, ``None``: :math:`\rho_0`): otherwise
+      :math:`\rho^{(k)} = \max\{\eta_2\rho^{(k-1)}, c\|\xi^{(k)}\|^{1+\eta_3}\}`. The talk has
+      :math:`c = 1`; :math:`\|\xi\|^{1+\eta_3}` has no units of its own and with :math:`c = 1` it
+      multiplied rho by 1e9 in one step on the talk's L=2 problem (``docs/algorithm.md``);
+    - stopping: :math:`\rho^{(k)} > \text{rho\_factor\_stop}\,\rho^{(0)}` (the talk's test; it
+      uses :math:`10^3`, the default is :math:`10^6`), or FeasVi :math:`\le` ``feas_tol`` with the
+      last inner change :math:`\le` ``feas_change_tol`` (``feas_tol = 0``: off); caps ``max_outer``,
+      ``max_seconds``;
+    - success: the stopping test fired at a point with FeasVi :math:`\le` ``success_feas_tol``
+      :math:`\cdot\max(1, \|Y\|_F^2/N)` (the zero network's loss sets the scale), else status 5;
+    - the inner loop: ``settings.inner`` (:class:`~.settings.InnerSettings`).
+
+    The run returns the *best feasible iterate seen* (lowest objective (1) among the outer iterates
+    with FeasVi within the success threshold), not the last one; if no iterate was feasible, the last.
     """
 
-    problem: Problem
-    rho0: float
-    tau1: float
-    eta1: float = 0.5
-    eta2: float = 1.2
-    eta3: float = 1.5
-    xi_weight: float | None = None
-    gamma: int = 1
-    rho_factor_stop: float = 1e6
-    max_outer: int = 500
-    feas_tol: float = 0.0
-    inner_tol0: float = 1e-3
-    inner_tol_decay: float = 0.8
-    inner_tol_min: float = 1e-7
-    inner_max_iter: int = 5
-    wb_tol: float = 1e-6
-    wb_max_iter: int = 30
-    wb_work: float = 2.0
-    max_seconds: float = float("inf")
-    success_feas_tol: float = 1e-6
-    _inner: AlternatingMinimization = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        check_positive("rho0", self.rho0)
-        check_positive("tau1", self.tau1)
-        if not 0.0 < self.eta1 < 1.0:
-            raise ValueError(f"eta1 must lie in (0, 1); got {self.eta1}")
-        if not self.eta2 > 1.0:
-            raise ValueError(f"eta2 must be > 1; got {self.eta2}")
-        if self.xi_weight is not None and not (np.isfinite(self.xi_weight) and self.xi_weight >= 0):
-            raise ValueError(f"xi_weight must be a finite number >= 0; got {self.xi_weight}")
-        if not self.eta3 > 0.0:
-            raise ValueError(
-                f"eta3 must be > 0 (the talk's theory takes eta3 > 1); got {self.eta3}"
-            )
-        if int(self.gamma) != self.gamma or self.gamma < 1:
-            raise ValueError(f"gamma must be a positive integer; got {self.gamma}")
-        if int(self.max_outer) != self.max_outer or self.max_outer < 1:
-            raise ValueError(f"max_outer must be a positive integer; got {self.max_outer}")
-        if int(self.inner_max_iter) != self.inner_max_iter or self.inner_max_iter < 1:
-            raise ValueError(
-                f"inner_max_iter must be a positive integer; got {self.inner_max_iter}"
-            )
-        if not self.rho_factor_stop > 1.0:
-            raise ValueError(f"rho_factor_stop must be > 1; got {self.rho_factor_stop}")
-        object.__setattr__(
-            self,
-            "_inner",
-            AlternatingMinimization(
-                self.problem,
-                self.tau1,
-                max_iter=self.inner_max_iter,
-                wb_tol=self.wb_tol,
-                wb_max_iter=self.wb_max_iter,
-            ),
+    def __init__(
+        self, problem: Problem, settings: IALAMSettings | None = None, **options: Any
+    ) -> None:
+        if settings is None:
+            settings = IALAMSettings()
+        elif not isinstance(settings, IALAMSettings):
+            raise TypeError(f"settings must be an IALAMSettings; got {type(settings).__name__}")
+        settings = settings.with_options(**options)
+        for name in ("rho0", "tau1"):
+            if getattr(settings, name) is None:
+                raise ValueError(f"{name} must be a finite number > 0 for IALAM; got None")
+        self.problem = problem
+        self.settings = settings
+        inner = settings.inner
+        self._inner = AlternatingMinimization(
+            problem,
+            settings.tau1,
+            max_iter=inner.max_iter,
+            wb_tol=inner.wb_tol,
+            wb_max_iter=inner.wb_max_iter,
+            wb_work=inner.wb_work,
         )
+
+    def __getattr__(self, name: str) -> Any:
+        # flat read access, e.g. ``solver.rho0`` or ``solver.wb_work``
+        if name.startswith("_") or "settings" not in self.__dict__:
+            raise AttributeError(name)
+        flat = self.__dict__["settings"].flat()
+        if name in flat:
+            return flat[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+
+    def replace(self, **options: Any) -> IALAM:
+        """A solver with some flat options changed (validated)."""
+        return IALAM(self.problem, self.settings, **options)
+
+    def __repr__(self) -> str:
+        return f"IALAM(sizes={self.problem.sizes}, settings={self.settings!r})"
 
     def init_state(self, point: LiftedPoint, xi: list[np.ndarray] | None = None) -> IALAMState:
         self.problem.check_point(point)
         if xi is None:
             xi = [np.zeros_like(Ul) for Ul in point.U]
         r0 = self.problem.residual_norm(point)
+        s = self.settings
         return IALAMState(
-            0, r0, self.rho0, xi, (), 0, self._inner.init_state(point), 0.0, point, self.inner_tol0
+            0, r0, s.rho0, xi, (), 0, self._inner.init_state(point), 0.0, point, s.inner.tol0
         )
 
     def inner_tol(self, k: int) -> float:
-        return max(self.inner_tol_min, self.inner_tol0 * self.inner_tol_decay**k)
+        i = self.settings.inner
+        return max(i.tol_min, i.tol0 * i.tol_decay**k)
 
     def update(self, state: IALAMState) -> IALAMState:
         """One outer iteration: steps 2-4 of the framework."""
+        s = self.settings
         t0 = time.perf_counter()
         k = state.iter_num + 1
         tol = self.inner_tol(k - 1)
@@ -176,10 +141,10 @@ class IALAM:
         r = float(np.sqrt(sum(np.sum(Rl * Rl) for Rl in R)))
         residuals = (*state.residuals, r)
         rho = state.rho
-        if k > self.gamma and r > self.eta1 * max(residuals[-self.gamma - 1 : -1]):
+        if k > s.gamma and r > s.eta1 * max(residuals[-s.gamma - 1 : -1]):
             xnorm = float(np.sqrt(sum(np.sum(Xl * Xl) for Xl in xi)))
-            c = self.rho0 if self.xi_weight is None else self.xi_weight
-            rho = max(self.eta2 * rho, c * xnorm ** (1.0 + self.eta3))
+            c = s.rho0 if s.xi_weight is None else s.xi_weight
+            rho = max(s.eta2 * rho, c * xnorm ** (1.0 + s.eta3))
         return IALAMState(
             k,
             r,
@@ -193,16 +158,29 @@ class IALAM:
             tol,
         )
 
-    def stop_reason(self, state: IALAMState) -> tuple[int, str] | None:
+    def feasibility_threshold(self) -> float:
+        """FeasVi at or below which a point counts as feasible (``success_feas_tol`` scaled)."""
+        scale = max(1.0, float(np.sum(self.problem.Y**2)) / self.problem.n_samples)
+        return self.settings.success_feas_tol * scale
+
+    def stop_reason(self, state: IALAMState) -> tuple[Status, str] | None:
         """``(status, message)`` when the run should stop, else ``None``."""
-        if state.rho > self.rho_factor_stop * self.rho0:
-            return 0, f"rho exceeded {self.rho_factor_stop:g} rho0 (the penalty stopping test)"
-        if self.feas_tol > 0 and self.problem.feas_vi(state.point) <= self.feas_tol:
-            return 0, f"FeasVi fell to feas_tol = {self.feas_tol:g}"
-        if state.iter_num >= self.max_outer:
-            return 1, f"reached max_outer = {self.max_outer} outer iterations"
-        if state.seconds >= self.max_seconds:
-            return 2, f"reached max_seconds = {self.max_seconds:g}"
+        s = self.settings
+        if state.rho > s.rho_factor_stop * s.rho0:
+            return (
+                Status.CONVERGED,
+                f"rho exceeded {s.rho_factor_stop:g} rho0 (the penalty stopping test)",
+            )
+        if (
+            s.feas_tol > 0
+            and state.inner.error <= s.feas_change_tol
+            and self.problem.feas_vi(state.point) <= s.feas_tol
+        ):
+            return Status.CONVERGED, f"FeasVi fell to feas_tol = {s.feas_tol:g}"
+        if state.iter_num >= s.max_outer:
+            return Status.MAX_OUTER, f"reached max_outer = {s.max_outer} outer iterations"
+        if state.seconds >= s.max_seconds:
+            return Status.MAX_SECONDS, f"reached max_seconds = {s.max_seconds:g}"
         return None
 
     def run(
@@ -214,7 +192,9 @@ class IALAM:
         """Iterate until :meth:`stop_reason` fires, a callback returns ``True``, or Ctrl-C."""
         state = self.init_state(point, xi)
         history = _History()
-        status, message = 1, "not started"
+        status, message = Status.MAX_OUTER, "not started"
+        threshold = self.feasibility_threshold()
+        best: tuple[float, IALAMState] | None = None
         try:
             while True:
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -222,7 +202,7 @@ class IALAM:
                 if not _finite(new_state):
                     # never let a diverged iterate become a number: keep the last finite one
                     status, message = (
-                        6,
+                        Status.DIVERGED,
                         (
                             f"diverged: outer iteration {new_state.iter_num} produced a non-finite "
                             "iterate; the last finite iterate is returned"
@@ -236,29 +216,42 @@ class IALAM:
                     self.problem.objective(state.point),
                     augmented_lagrangian(self.problem, state.point, state.xi, state.rho),
                 )
+                if history.data["feas_vi"][-1] <= threshold:
+                    value = history.data["network_objective"][-1]
+                    if best is None or value < best[0]:
+                        best = (value, state)
                 stop = self.stop_reason(state)
                 if callback is not None and callback(state):
-                    status, message = 3, "stopped by the callback"
+                    status, message = Status.CALLBACK, "stopped by the callback"
                     break
                 if stop is not None:
                     status, message = stop
                     break
         except KeyboardInterrupt:
             status, message = (
-                4,
+                Status.INTERRUPTED,
                 "interrupted by the user (KeyboardInterrupt); the last complete iterate is returned",
             )
-        if status == 0:
+        if status == Status.CONVERGED:
             feas = self.problem.feas_vi(state.point)
-            scale = max(1.0, float(np.sum(self.problem.Y**2)) / self.problem.n_samples)
-            if feas > self.success_feas_tol * scale:
-                status = 5
+            if feas > threshold:
+                status = Status.INFEASIBLE
                 message = (
                     f"{message}, but the point is not feasible: FeasVi = {feas:.3g} > "
-                    f"{self.success_feas_tol * scale:.3g} (the penalty beta may be below its "
+                    f"{threshold:.3g} (the penalty beta may be below its "
                     "exactness threshold, or the run is stuck at a poor point)"
                 )
-        return IALAMResult.from_state(self, state, history, status, message)
+        last = state
+        if best is not None and best[1].iter_num != last.iter_num:
+            message = (
+                f"{message}; returned the best feasible iterate (outer iteration "
+                f"{best[1].iter_num} of {last.iter_num}, objective (1) {best[0]:.6g})"
+            )
+            state = best[1]
+        result = IALAMResult.from_state(self, state, history, status, message)
+        result.nit, result.nit_inner, result.seconds = last.iter_num, last.nit_inner, last.seconds
+        result.best_iteration = state.iter_num
+        return result
 
 
 def _finite(state: IALAMState) -> bool:
@@ -302,17 +295,6 @@ class _History:
         )
 
 
-STATUS_MESSAGES = {
-    0: "converged by the stopping test",
-    1: "iteration cap reached",
-    2: "time cap reached",
-    3: "stopped by the callback",
-    4: "interrupted",
-    5: "stopped by the test at an infeasible point",
-    6: "diverged (non-finite iterate)",
-}
-
-
 @dataclass
 class IALAMResult:
     """The result of an IALAM run (in the manner of ``scipy.optimize.OptimizeResult``).
@@ -329,10 +311,10 @@ class IALAMResult:
         Final penalty parameter.
     success : bool
         ``status == 0``: the stopping test fired at a feasible point.
-    status : int
-        0 stopping test at a feasible point, 1 iteration cap, 2 time cap, 3 callback, 4 interrupted,
-        5 stopping test at an infeasible point (FeasVi above ``success_feas_tol``), 6 diverged (a
-        non-finite iterate; the last finite one is returned).
+    status : Status
+        :class:`~.status.Status` (an ``IntEnum``): 0 stopping test at a feasible point, 1 iteration
+        cap, 2 time cap, 3 callback, 4 interrupted, 5 stopping test at an infeasible point (FeasVi
+        above ``success_feas_tol``), 6 diverged (a non-finite iterate; the last finite one is kept).
     message : str
     nit, nit_inner : int
         Outer and total inner iterations.
@@ -344,8 +326,17 @@ class IALAMResult:
     metrics : dict
         TrainErr, TestErr, FeasVi, column sparse ratio, accuracy, TestAcc (see :func:`fit`).
     settings : dict
-        The solver settings used.
+        The solver settings used (flat option names).
     problem : Problem
+    best_iteration : int
+        The outer iteration whose iterate is returned (the best feasible one; ``nit`` if none was).
+    stages : list of dict
+        Set by the pipeline (:func:`~.pipeline.run_pipeline`): one record per stage (name, status,
+        seconds, train_err, feas_vi, zero_columns, message); empty for a bare IALAM run.
+    verdict : Verdict or None
+        Set by the pipeline: the verdict of (PP) KKT at the final point, ``None`` if not certified.
+    multipliers : dict or None
+        Set by the pipeline when the refinement ran: its multipliers (``"xi"``: per-layer arrays).
     """
 
     W: list[np.ndarray]
@@ -363,16 +354,20 @@ class IALAMResult:
     metrics: dict[str, Any]
     settings: dict[str, Any]
     problem: Problem
+    best_iteration: int = 0
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    verdict: Verdict | None = None
+    multipliers: dict[str, Any] | None = None
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_MESSAGES[Status(self.status)]
 
     @classmethod
     def from_state(
         cls, solver: IALAM, state: IALAMState, history: _History, status: int, message: str
     ) -> IALAMResult:
-        settings = {
-            f.name: getattr(solver, f.name)
-            for f in fields(solver)
-            if f.name not in ("problem", "_inner")
-        }
+        settings = solver.settings.flat()
         prob = solver.problem
         lifted = prob.lift(state.point.W, state.point.b)
         metrics = {
@@ -386,8 +381,8 @@ class IALAMResult:
             point=state.point,
             xi=state.xi,
             rho=state.rho,
-            success=status == 0,
-            status=status,
+            success=status == Status.CONVERGED,
+            status=Status(status),
             message=message,
             nit=state.iter_num,
             nit_inner=state.nit_inner,
@@ -406,13 +401,3 @@ class IALAMResult:
             f"IALAMResult(success={self.success}, status={self.status}, message={self.message!r}, "
             f"nit={self.nit}, nit_inner={self.nit_inner}, seconds={self.seconds:.3g}, {m})"
         )
-
-
-def warn_unknown(options: dict[str, Any], known: set[str]) -> dict[str, Any]:
-    """Drop options that no setting knows, with a warning that names them (as scipy does)."""
-    unknown = sorted(set(options) - known)
-    if unknown:
-        warnings.warn(
-            f"unknown solver options ignored: {', '.join(unknown)}", RuntimeWarning, stacklevel=3
-        )
-    return {k: v for k, v in options.items() if k in known}

@@ -1,8 +1,14 @@
 """Save and load a trained result: an ``.npz`` of arrays beside a ``.json`` summary, both written atomically.
 
 ``save_result(result, "run")`` writes ``run.npz`` (weights, biases, lifted variables, multipliers, the
-training data and the histories) and ``run.json`` (metrics, settings, status, the problem's parameters);
-``load_result("run")`` (or ``"run.npz"`` / ``"run.json"``) rebuilds an :class:`IALAMResult`.
+refinement's multipliers, the training data and the histories) and ``run.json`` (metrics, settings,
+status, the pipeline's stages and verdict, the problem's parameters); ``load_result("run")`` (or
+``"run.npz"`` / ``"run.json"``) rebuilds an :class:`IALAMResult`.
+
+Two hashes bind the pair: ``npz_sha256`` (the ``.npz`` bytes: a crash between the two renames leaves a
+``.json`` whose hash does not match) and ``content_sha256`` (the ``.npz`` bytes *and* the ``.json``'s
+content without the hashes: a ``.json`` edited by hand, say ``alpha`` changed, would otherwise be read
+as a different problem). ``load_result`` refuses either mismatch with a message saying which.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import numpy as np
 
 from ..io import atomic_write, atomic_write_json
 from ..model.problem import LiftedPoint, Problem
+from ..verdict import Verdict
 from .ialam import IALAMResult
+from .status import Status
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: the talk's metrics, as keys of the summary and of ``IALAMResult.metrics``
 METRIC_KEYS = (
@@ -95,8 +103,35 @@ def summary(result: IALAMResult) -> dict[str, Any]:
                 "relu_bias_bound": result.problem.relu_bias_bound,
             },
             "settings": result.settings,
+            "best_iteration": result.best_iteration,
+            "stages": result.stages,
+            "verdict": _verdict_to_json(result.verdict),
         }
     )
+
+
+def _verdict_to_json(v: Verdict | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "outcome": str(v.outcome),
+        "reason": v.reason,
+        "residual": v.residual,
+        "epsilon": v.epsilon,
+    }
+
+
+def _verdict_from_json(d: Any) -> Verdict | None:
+    if d is None:
+        return None
+    return Verdict(d["outcome"], d.get("reason", ""), d.get("residual"), d.get("epsilon"))
+
+
+def _content_hash(npz_bytes: bytes, meta: dict[str, Any]) -> str:
+    """sha256 of the ``.npz`` bytes followed by the canonical JSON of ``meta`` without its hashes."""
+    body = {k: v for k, v in meta.items() if k not in ("npz_sha256", "content_sha256")}
+    text = json.dumps(body, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(npz_bytes + text.encode("utf-8")).hexdigest()
 
 
 def save_result(result: IALAMResult, path: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -114,6 +149,10 @@ def save_result(result: IALAMResult, path: str | os.PathLike[str]) -> tuple[Path
             arrays[f"{name}_{i}"] = np.asarray(a)
     for key, values in result.history.items():
         arrays[f"history_{key}"] = np.asarray(values, dtype=float)
+    for name, blocks in (result.multipliers or {}).items():
+        if isinstance(blocks, (list, tuple)):
+            for i, a in enumerate(blocks):
+                arrays[f"multiplier_{name}_{i}"] = np.asarray(a, dtype=float)
 
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
@@ -122,6 +161,7 @@ def save_result(result: IALAMResult, path: str | os.PathLike[str]) -> tuple[Path
     # the pair is bound by the hash: a crash between the two renames leaves a .json whose hash does
     # not match the .npz, and load_result refuses the mixture instead of returning it
     meta["npz_sha256"] = hashlib.sha256(payload).hexdigest()
+    meta["content_sha256"] = _content_hash(payload, meta)
     npz = atomic_write(stem.with_suffix(".npz"), lambda fh: fh.write(payload))
     js = atomic_write_json(stem.with_suffix(".json"), meta)
     return npz, js
@@ -138,7 +178,8 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
             )
     try:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
-        digest = hashlib.sha256(npz_path.read_bytes()).hexdigest()
+        payload = npz_path.read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
         with np.load(npz_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
@@ -153,6 +194,12 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
         raise ValueError(
             f"result {json_path} has format_version {version!r}; "
             f"this version reads {FORMAT_VERSION}"
+        )
+    if meta.get("content_sha256") != _content_hash(payload, meta):
+        raise ValueError(
+            f"result {stem}: {json_path.name} was changed after it was saved (its content no longer "
+            "matches the recorded hash; e.g. alpha or lambda_w edited by hand). Refusing to read it "
+            "as a different problem: train again, or restore the file as written."
         )
     try:
         pm = meta["problem"]
@@ -188,6 +235,11 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
     problem.check_point(point)
     history = {k[len("history_") :]: arrays[k].tolist() for k in arrays if k.startswith("history_")}
     metrics = {k: meta.get(k) for k in (*METRIC_KEYS, "residual")}
+    multipliers: dict[str, list[np.ndarray]] = {}
+    for key in sorted(k for k in arrays if k.startswith("multiplier_")):
+        name, _, idx = key[len("multiplier_") :].rpartition("_")
+        multipliers.setdefault(name, []).append((int(idx), arrays[key]))  # type: ignore[arg-type]
+    multipliers = {n: [a for _, a in sorted(v)] for n, v in multipliers.items()}  # type: ignore[misc]
     return IALAMResult(
         W=[a.copy() for a in point.W],
         b=[a.copy() for a in point.b],
@@ -195,7 +247,7 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
         xi=blocks["Xi"],
         rho=float(fields_["rho"]),
         success=bool(fields_["success"]),
-        status=int(fields_["status"]),
+        status=Status(int(fields_["status"])),
         message=str(fields_["message"]),
         nit=int(fields_["outer_iterations"]),
         nit_inner=int(fields_["inner_iterations"]),
@@ -204,4 +256,8 @@ def load_result(path: str | os.PathLike[str]) -> IALAMResult:
         metrics=metrics,
         settings=_from_jsonable(meta.get("settings", {})),
         problem=problem,
+        best_iteration=int(meta.get("best_iteration", 0)),
+        stages=_from_jsonable(meta.get("stages", [])),
+        verdict=_verdict_from_json(meta.get("verdict")),
+        multipliers=multipliers or None,
     )

@@ -158,8 +158,9 @@ def test_default_rho0_keeps_the_group_lasso_threshold_below_the_column_correlati
     assert prob.lambda_w / rho0 <= min(meds) * (1 + 1e-9)
     assert np.isclose(rho0, max(RHO0 / prob.n_samples, prob.lambda_w / min(meds)), rtol=1e-9)
     # with it, the first (w, b) steps leave the network non-zero; with RHO0/N they zero it
-    keep = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2)
-    wiped = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2, rho0=RHO0 / 60)
+    talk = dict(start="talk", certify=False)  # the talk's regime, where default_rho0 applies
+    keep = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2, **talk)
+    wiped = fit(small, (20, 6, 3), lambda_w=1e-2, max_outer=2, rho0=RHO0 / 60, **talk)
     assert keep.metrics["column_sparse_ratio"] < 1.0
     assert wiped.metrics["column_sparse_ratio"] == 1.0
     zero_l = Problem.create(small.X, small.Y, (20, 6, 3), 0.1, 0.0, 0.0, 0.1)

@@ -15,7 +15,7 @@ from ialam_verify.solver import fit, load_result, save_result
 @pytest.fixture(scope="module")
 def result():
     data = synthetic((3, 4, 2), 30, alpha=0.2, seed=1)
-    return fit(data, (3, 4, 2), alpha=0.2, lambda_w=1e-3, max_outer=4)
+    return fit(data, (3, 4, 2), alpha=0.2, lambda_w=1e-3, max_outer=4, refine=False)
 
 
 def arrays_of(res):
@@ -132,6 +132,7 @@ def test_interrupted_overwrite_never_loads_a_mixture(tmp_path, result, monkeypat
         alpha=0.2,
         lambda_w=1e-3,
         max_outer=1,
+        refine=False,
     )
     save_result(result, tmp_path / "run")
 
@@ -151,3 +152,43 @@ def test_interrupted_overwrite_never_loads_a_mixture(tmp_path, result, monkeypat
     assert back.nit == result.nit
     for a, b in zip(back.W, result.W, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("edit", "what"),
+    [
+        (lambda m: m["problem"].__setitem__("alpha", 0.3), "alpha"),
+        (lambda m: m["problem"].__setitem__("lambda_w", 1.0), "lambda_w"),
+        (lambda m: m["problem"]["beta"].__setitem__(0, 9.0), "beta"),
+        (lambda m: m.__setitem__("success", not m["success"]), "success"),
+        (lambda m: m["stages"][0].__setitem__("train_err", 0.0), "stages"),
+    ],
+)
+def test_a_json_edited_by_hand_is_refused(tmp_path, result, edit, what):
+    """The hash covers the .json's content too: an edited problem is not read as a different one."""
+    save_result(result, tmp_path / "run")
+    path = tmp_path / "run.json"
+    meta = json.loads(path.read_text())
+    edit(meta)
+    path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="was changed after it was saved"):
+        load_result(tmp_path / "run")
+    # the same file unedited loads (so the refusal is due to the edit, not to the rewrite)
+    save_result(result, tmp_path / "run")
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps(meta, indent=4))  # whitespace only: the content is the same
+    load_result(tmp_path / "run")
+
+
+def test_stages_verdict_and_status_round_trip(tmp_path, result):
+    from ialam_verify.solver import Status
+
+    save_result(result, tmp_path / "run")
+    back = load_result(tmp_path / "run")
+    assert back.stages == result.stages and len(back.stages) == 5
+    assert back.status is Status(int(result.status))
+    assert (back.verdict is None) == (result.verdict is None)
+    if result.verdict is not None:
+        assert back.verdict.outcome == result.verdict.outcome
+        assert back.verdict.residual == result.verdict.residual
+    assert back.best_iteration == result.best_iteration

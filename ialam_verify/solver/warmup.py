@@ -1,0 +1,177 @@
+r"""The pipeline's warm-up: a short full-batch first-order run on the talk's objective (1), in numpy.
+
+.. math::
+
+    F(W, b) = \underbrace{\frac1N\|\mathrm{net}(X) - Y\|_F^2 + \lambda_v\sum_\ell\|V_\ell\|_F^2}_{f}
+        + \lambda_w\sum_\ell\sum_j\|(W_\ell)_{:,j}\|_2 .
+
+Each step is Adam on the smooth part :math:`f` (gradient by one backward pass; the slope of
+:math:`\sigma` at :math:`u = 0` is taken as 1, the right derivative) followed by the proximal map of the
+group lasso, :math:`c \mapsto \max(0, 1 - t/\|c\|)\,c` column by column with :math:`t = \text{lr}\,
+\lambda_w` (the practitioners' prox-Adam; :mod:`ialam_verify.experiments.baselines` uses the same rule).
+
+Why a warm-up: IALAM from the talk's random start lets :math:`V_L` copy :math:`Y` at once and learns only
+through the coupling; it ends at the penalty cap far from a good fit (``docs/algorithm.md``, measured).
+From a trained network lifted to an exactly feasible point it keeps feasibility and makes columns exactly
+zero. The warm-up only has to get near a good network quickly; IALAM and the refinement do the rest.
+
+Learning rate: ``lr=None`` tries :data:`LR_GRID` for :data:`LR_TRIAL_FRACTION` of the budget each from
+the same start and continues with the one of smallest :math:`F`. The run is deterministic when the
+iteration cap binds before the time cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.problem import Problem
+from .settings import WarmupSettings
+
+#: learning rates tried when ``lr`` is not given (the range where full-batch Adam works on (1))
+LR_GRID: tuple[float, ...] = (3e-3, 1e-2, 3e-2)
+#: share of the iteration and time budget each trial learning rate gets
+LR_TRIAL_FRACTION = 0.1
+
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+@dataclass
+class WarmupResult:
+    """Weights after the warm-up, its objective (1) and what it did."""
+
+    W: list[np.ndarray]
+    b: list[np.ndarray]
+    objective: float
+    lr: float
+    iterations: int
+    seconds: float
+    interrupted: bool = False
+
+
+def objective_and_gradient(
+    problem: Problem, W: Sequence[np.ndarray], b: Sequence[np.ndarray]
+) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+    r"""The smooth part :math:`f` and its gradient by a backward pass.
+
+    :math:`\partial f/\partial V_L = \frac2N(V_L - Y) + 2\lambda_v V_L`,
+    :math:`\partial f/\partial U_\ell = \partial f/\partial V_\ell \odot \sigma'(U_\ell)`,
+    :math:`\partial f/\partial W_\ell = (\partial f/\partial U_\ell) V_{\ell-1}^T`,
+    :math:`\partial f/\partial b_\ell = (\partial f/\partial U_\ell) 1`,
+    :math:`\partial f/\partial V_{\ell-1} = W_\ell^T\partial f/\partial U_\ell + 2\lambda_v V_{\ell-1}`.
+    """
+    X, Y, a, N, lv = problem.X, problem.Y, problem.alpha, problem.n_samples, problem.lambda_v
+    U: list[np.ndarray] = []
+    V: list[np.ndarray] = [X]
+    for Wl, bl in zip(W, b, strict=True):
+        Ul = Wl @ V[-1] + bl[:, None]
+        U.append(Ul)
+        V.append(np.where(Ul >= 0, Ul, a * Ul))
+    diff = V[-1] - Y
+    f = float(np.sum(diff * diff)) / N + lv * sum(float(np.sum(Vl * Vl)) for Vl in V[1:])
+    gV = 2.0 * diff / N + 2.0 * lv * V[-1]
+    gW: list[np.ndarray] = [np.empty(0)] * len(W)
+    gb: list[np.ndarray] = [np.empty(0)] * len(W)
+    for ell in range(len(W) - 1, -1, -1):
+        gU = np.where(U[ell] >= 0, gV, a * gV)
+        gW[ell] = gU @ V[ell].T
+        gb[ell] = gU.sum(axis=1)
+        if ell > 0:
+            gV = W[ell].T @ gU + 2.0 * lv * V[ell]
+    return f, gW, gb
+
+
+def _group_prox(Wl: np.ndarray, t: float) -> np.ndarray:
+    norms = np.linalg.norm(Wl, axis=0)
+    scale = np.maximum(0.0, 1.0 - t / np.where(norms > 0, norms, 1.0))
+    scale[norms == 0] = 0.0
+    return Wl * scale
+
+
+def _adam(
+    problem: Problem,
+    W: list[np.ndarray],
+    b: list[np.ndarray],
+    lr: float,
+    max_iter: int,
+    max_seconds: float,
+) -> tuple[list[np.ndarray], list[np.ndarray], float, int, bool]:
+    """Prox-Adam from ``(W, b)``; returns the best iterate by objective (1) (never worse than the start)."""
+    t0 = time.perf_counter()
+    b1, b2 = ADAM_BETAS
+    params = [*W, *b]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    L = len(W)
+    best = (np.inf, [p.copy() for p in params])
+    k = 0
+    interrupted = False
+    try:
+        while k < max_iter:
+            f, gW, gb = objective_and_gradient(problem, params[:L], params[L:])
+            F = f + problem.group_lasso(params[:L])
+            if not np.isfinite(F):
+                break
+            if F < best[0]:
+                best = (F, [p.copy() for p in params])
+            if time.perf_counter() - t0 >= max_seconds:
+                break
+            k += 1
+            for i, g in enumerate([*gW, *gb]):
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                mhat = m[i] / (1 - b1**k)
+                vhat = v[i] / (1 - b2**k)
+                params[i] = params[i] - lr * mhat / (np.sqrt(vhat) + ADAM_EPS)
+                if i < L and problem.lambda_w > 0:
+                    params[i] = _group_prox(params[i], lr * problem.lambda_w)
+        else:
+            f, _, _ = objective_and_gradient(problem, params[:L], params[L:])
+            F = f + problem.group_lasso(params[:L])
+            if np.isfinite(F) and F < best[0]:
+                best = (F, [p.copy() for p in params])
+    except KeyboardInterrupt:
+        interrupted = True
+    value, ps = best
+    return ps[:L], ps[L:], float(value), k, interrupted
+
+
+def warmup(
+    problem: Problem,
+    W: Sequence[np.ndarray],
+    b: Sequence[np.ndarray],
+    settings: WarmupSettings | None = None,
+) -> WarmupResult:
+    """Run the warm-up from ``(W, b)`` within ``settings`` (:class:`~.settings.WarmupSettings`).
+
+    Ctrl-C stops it and keeps the best network so far (``interrupted=True``).
+    """
+    s = WarmupSettings() if settings is None else settings
+    t0 = time.perf_counter()
+    W0 = [np.array(a, dtype=float) for a in W]
+    b0 = [np.array(a, dtype=float) for a in b]
+    lr = s.lr
+    iters = 0
+    if lr is None:
+        trial_iter = max(1, int(LR_TRIAL_FRACTION * s.max_iter))
+        trial_sec = LR_TRIAL_FRACTION * s.max_seconds
+        best: tuple[float, float, list, list] | None = None
+        for cand in LR_GRID:
+            Wc, bc, val, k, stop = _adam(problem, W0, b0, cand, trial_iter, trial_sec)
+            iters += k
+            if best is None or val < best[0]:
+                best = (val, cand, Wc, bc)
+            if stop:
+                return WarmupResult(
+                    best[2], best[3], best[0], best[1], iters, time.perf_counter() - t0, True
+                )
+        assert best is not None
+        lr, W0, b0 = best[1], best[2], best[3]  # carry on from the best trial
+    left_iter = max(0, s.max_iter - iters)
+    left_sec = max(0.0, s.max_seconds - (time.perf_counter() - t0))
+    Wf, bf, val, k, stop = _adam(problem, W0, b0, lr, left_iter, left_sec)
+    return WarmupResult(Wf, bf, val, float(lr), iters + k, time.perf_counter() - t0, stop)
