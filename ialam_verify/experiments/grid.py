@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_json
-from .baselines import parse_method
 from .progress import Progress
+from .runner import check_method
 
 AXES = ("n_samples", "widths", "alpha", "lambda_w", "seed")
 
@@ -92,9 +92,10 @@ def validate_grid(grid: Any) -> dict[str, Any]:
     methods = grid["methods"]
     if not isinstance(methods, list) or not methods:
         raise ValueError("grid['methods'] must be a non-empty list")
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"grid['methods'] names a method more than once: {methods}")
     for m in methods:
-        if m != "IALAM":
-            parse_method(m)
+        check_method(m)
     budget = grid["budget"]
     if not isinstance(budget, dict) or not set(budget) <= {"max_seconds", "max_epochs"}:
         raise ValueError("grid['budget'] must be an object with max_seconds and/or max_epochs")
@@ -271,6 +272,18 @@ def collect(
     return ids, np.array(rows, dtype=float).reshape(len(rows), len(grid["methods"]))
 
 
+def wins_line(summary: dict[str, Any], metric: str) -> str:
+    """One line: on how many of the finished problems each method reached the best ``metric``.
+
+    Ties count for every tied method, so the counts may add up to more than the number of problems.
+    """
+    from .runner import SHORT
+
+    n = len(summary[metric]["problems"])
+    wins = ", ".join(f"{m} {w}" for m, w in summary[metric]["wins"].items())
+    return f"{SHORT.get(metric, metric)}: best (ties count for each) on this many of {n} problems: {wins}"
+
+
 def grid_profiles(grid: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Performance profiles of TrainErr and TestErr over the finished problems: PNGs in ``out_dir``
     and the cost tables in ``out_dir/profiles.json``."""
@@ -293,5 +306,9 @@ def grid_profiles(grid: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict
             "costs": _json_safe(costs.tolist()),
             "wins": {m: int(np.sum(ratios[:, j] == 1.0)) for j, m in enumerate(grid["methods"])},
         }
+        # a problem on which every method failed (every cost infinite) is a failed run
+        summary["unusable_problems"] = [
+            p for p, row in zip(ids, costs, strict=True) if not np.isfinite(row).any()
+        ]
     atomic_write_json(Path(out_dir) / "profiles.json", summary)
     return summary
