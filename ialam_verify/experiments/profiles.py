@@ -67,7 +67,7 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     """Round tick positions for a log axis from ``lo`` to ``hi`` (``1 <= lo < hi``), about 4-8 of them.
 
     Over less than a decade, evenly spaced round numbers (1, 1.02, 1.04, ...); over more, the 1-2-5
-    sequence. Labels are printed with ``%g`` and there are no minor labels, so they never overlap.
+    sequence. Labels are :func:`tick_label` and there are no minor labels, so they never overlap.
     """
     if not (1 <= lo < hi and np.isfinite(hi)):
         raise ValueError(f"need 1 <= lo < hi < inf; got lo={lo}, hi={hi}")
@@ -87,9 +87,16 @@ def log_ticks(lo: float, hi: float) -> list[float]:
             t = m * 10.0**e
             if lo <= t <= hi * (1 + 1e-12):
                 out.append(t)
-    if len(out) > 8:  # many decades: powers of ten only
-        out = [t for t in out if float(f"{t:e}".split("e")[0]) == 1.0]
+    if len(out) > 8:  # many decades: powers of ten only, every k-th one
+        powers = [t for t in out if float(f"{t:e}".split("e")[0]) == 1.0]
+        k = -(-len(powers) // 7)
+        out = powers[::k]
     return out
+
+
+def tick_label(x: float) -> str:
+    """``"1.02"``, ``"50"``, ``"1e+06"``: six significant digits at most, never a product with 10^0."""
+    return f"{x:g}"
 
 
 def plot_profile(
@@ -140,7 +147,7 @@ def plot_profile(
     ax.set_xlim(taus[0], taus[-1])
     ticks = log_ticks(float(taus[0]), float(taus[-1]))
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: tick_label(x)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(r"$\tau$ (within a factor $\tau$ of the best)")
