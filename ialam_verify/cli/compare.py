@@ -22,7 +22,7 @@ _SINGLE = (
     "ialam_option", "match_targets", "json_path", "plots",
 )  # fmt: skip
 _TABLE = ("at_seconds", "at_epochs")
-_GRID = ("out", "n_jobs", "backend", "profiles_only")
+_GRID = ("out", "n_jobs", "backend", "profiles_only", "mnist_dir")
 _RUNS = ("threads", "no_progress")  # single runs and grids (--no-progress is harmless anywhere)
 _MNIST_ONLY = ("widths", "mnist_dir")
 
@@ -58,8 +58,9 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--mnist-dir",
-        default=DEFAULT_MNIST_DIR,
-        help=f"folder with the four MNIST IDX files, gzipped or not (default {DEFAULT_MNIST_DIR})",
+        default=None,
+        help="folder with the four MNIST IDX files, gzipped or not (default "
+        f"{DEFAULT_MNIST_DIR}; with --grid: instead of the grid file's mnist_dir)",
     )
     p.add_argument("--alpha", type=float, default=0.1, help="leaky-ReLU slope (default 0.1)")
     p.add_argument("--lambda-w", type=float, default=1e-4, help="group-lasso weight (default 1e-4)")
@@ -312,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
         settings = make_settings(sizes)
         from ..data.mnist import mnist_problem
 
-        mp = mnist_problem(args.mnist_dir, n, args.seed)
+        mp = mnist_problem(args.mnist_dir or DEFAULT_MNIST_DIR, n, args.seed)
         ctx = Context(
             mp.dataset,
             settings.alpha,
@@ -374,6 +375,12 @@ def _run_grid(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValueError("--grid needs --out (the result folder)")
     grid = load_grid(args.grid)
+    if args.mnist_dir is not None:
+        from pathlib import Path
+
+        if not Path(args.mnist_dir).is_dir():
+            raise FileNotFoundError(f"--mnist-dir: folder {args.mnist_dir} does not exist")
+        grid["mnist_dir"] = str(Path(args.mnist_dir).resolve())
     if not args.profiles_only:
         try:
             summary = run_grid(

@@ -1,0 +1,104 @@
+"""Every ``ialam-verify ...`` command shown in README.md and docs/*.md still parses with the CLI.
+
+Commands are taken from code lines (fenced or indented; ``$ `` prompts, ``VAR=value`` prefixes and
+``\\`` continuations handled; a comment, pipe or redirection ends the command) and from inline code
+spans. A span whose subcommand is a placeholder in capitals (``ialam-verify COMMAND --help``) is
+skipped. ``compare`` commands must also pass the check that refuses flags their mode would ignore.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from ialam_verify.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_ENV = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
+_INLINE = re.compile(r"(?<!`)`(ialam-verify\s[^`]+)`(?!`)")
+
+
+def _clean(text: str) -> list[str] | None:
+    """The argument list of one command text, without the program name (``None``: not a command)."""
+    text = _ENV.sub("", text.strip().removeprefix("$ ").strip())
+    if not text.startswith("ialam-verify"):
+        return None
+    tokens = shlex.split(text, comments=True)
+    for i, tok in enumerate(tokens):
+        if tok in ("|", ">", ">>", "2>", "&&", ";", "||", "&") or tok.startswith(("2>", ">")):
+            tokens = tokens[:i]
+            break
+    return tokens[1:]
+
+
+def commands() -> list[tuple[str, list[str]]]:
+    found: list[tuple[str, list[str]]] = []
+    for page in PAGES:
+        text = page.read_text()
+        lines = text.splitlines()
+        i = 0
+        while i < len(lines):  # code lines, with continuations
+            start = i
+            line = lines[i]
+            while line.rstrip().endswith("\\") and i + 1 < len(lines):
+                i += 1
+                line = line.rstrip()[:-1] + " " + lines[i].strip()
+            i += 1
+            args = _clean(line)
+            if args is not None:
+                found.append((f"{page.name}:{start + 1}", args))
+        for m in _INLINE.finditer(text):  # inline spans, possibly across a line break
+            args = _clean(" ".join(m.group(1).split()))
+            if args and not (args[0].isupper() or args[0].startswith("...")):
+                lineno = text.count("\n", 0, m.start()) + 1
+                found.append((f"{page.name}:{lineno} (inline)", args))
+    return found
+
+
+COMMANDS = commands()
+
+
+def test_the_docs_show_commands_of_every_subcommand() -> None:
+    shown = {args[0] for _, args in COMMANDS if args}
+    assert {"train", "certify", "cases", "compare"} <= shown, f"commands shown: {sorted(shown)}"
+
+
+@pytest.mark.parametrize(("where", "args"), COMMANDS, ids=[w for w, _ in COMMANDS])
+def test_docs_command_parses(where: str, args: list[str], capsys) -> None:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(args)
+    except SystemExit as exc:
+        out = capsys.readouterr()
+        if exc.code == 0 and ("--help" in args or "-h" in args or "--version" in args):
+            return
+        pytest.fail(f"{where}: `ialam-verify {shlex.join(args)}` does not parse:\n{out.err}")
+    if getattr(ns, "command", None) == "compare":
+        from ialam_verify.cli.compare import refuse_ignored_flags
+
+        try:
+            refuse_ignored_flags(ns)
+        except ValueError as exc:
+            pytest.fail(f"{where}: `ialam-verify {shlex.join(args)}`: {exc}")
+    assert isinstance(ns, argparse.Namespace)
+
+
+def test_the_extractor_reads_what_it_should() -> None:
+    assert _clean("$ ialam-verify cases talk_example3 --explain   # derivation") == [
+        "cases",
+        "talk_example3",
+        "--explain",
+    ]
+    assert _clean("DASK_SCHEDULER_ADDRESS=tcp://h:8786 ialam-verify compare --grid g.json > o") == [
+        "compare",
+        "--grid",
+        "g.json",
+    ]
+    assert _clean("pip install -e .") is None
+    with pytest.raises(SystemExit):  # and a wrong command is caught
+        build_parser().parse_args(_clean("ialam-verify compare --no-such-flag") or [])
