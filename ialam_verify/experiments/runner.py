@@ -120,7 +120,8 @@ class Settings:
 
             from ..solver import fit
 
-            self.match_targets = bool(inspect.signature(fit).parameters["match_targets"].default)
+            param = inspect.signature(fit).parameters.get("match_targets")
+            self.match_targets = bool(param.default) if param is not None else False
         if not self.methods:
             raise ValueError("methods must name at least one method")
         for m in self.methods:
