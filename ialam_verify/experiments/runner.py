@@ -172,12 +172,18 @@ _IALAM_STATUS = {
 
 def _start_options(method: str, W0: list, b0: list, settings: Settings) -> dict[str, Any]:
     """The arguments of :func:`ialam_verify.solver.fit` that make ``method`` (see IALAM_METHODS)."""
+    import inspect
+
+    from ..solver import fit
+
+    # the final certificate is not training: only the pipeline, whose defaults include it, runs it
+    quiet = {"certify": False} if "certify" in inspect.signature(fit).parameters else {}
     if method == "ialam-talk":
-        return {"start": "talk", "refine": False}
+        return {"start": "talk", "refine": False, **quiet}
     if method == "pipeline":
         return {}
     if fit_has_start():  # "IALAM": the shared initial network, as every baseline starts from
-        return {"start": (W0, b0), "refine": False}
+        return {"start": (W0, b0), "refine": False, **quiet}
     return {"init_scale": settings.init_scale, "match_targets": settings.match_targets}
 
 

@@ -46,8 +46,8 @@ def test_each_family_member_calls_fit_as_documented(monkeypatch) -> None:
     current = {"name": "?"}
     accepted = set(inspect.signature(REAL_FIT).parameters)
 
-    def fit_with_start(data, sizes, *, start="warmup", refine=True, **kw):
-        calls[current["name"]] = {"start": start, "refine": refine, **kw}
+    def fit_with_start(data, sizes, *, start="warmup", refine=True, certify=True, **kw):
+        calls[current["name"]] = {"start": start, "refine": refine, "certify": certify, **kw}
         return REAL_FIT(data, sizes, **{k: v for k, v in kw.items() if k in accepted})
 
     monkeypatch.setattr(solver, "fit", fit_with_start)
@@ -68,4 +68,5 @@ def test_each_family_member_calls_fit_as_documented(monkeypatch) -> None:
         np.testing.assert_array_equal(got, want, err_msg="IALAM must start from the shared network")
     assert calls["ialam-talk"]["start"] == "talk" and calls["ialam-talk"]["refine"] is False
     assert calls["pipeline"]["start"] == "warmup" and calls["pipeline"]["refine"] is True
+    assert [calls[n]["certify"] for n in settings.methods] == [False, False, True]
     # only IALAM's history has the shared start at epoch 0 (the others start elsewhere)
