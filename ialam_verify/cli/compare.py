@@ -69,8 +69,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--methods",
         default="all",
-        help="comma-separated: IALAM, SGD, Adagrad, AdagradDecay, Adadelta, Adam, Adamax, "
-        "each also with +prox (e.g. Adam+prox); 'all' (default) runs all 13",
+        help="comma-separated: IALAM (and ialam-talk, pipeline when the solver has fit(start=...)), "
+        "SGD, Adagrad, AdagradDecay, Adadelta, Adam, Adamax, each also with +prox (e.g. Adam+prox); "
+        "'all' (default) runs every one of them",
     )
     p.add_argument(
         "--max-seconds",
