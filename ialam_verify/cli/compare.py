@@ -232,6 +232,12 @@ def validate_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--seed must be an integer >= 0; got {args.seed}")
     if args.n_jobs == 0:
         raise ValueError("--n-jobs must be a positive number of jobs or negative (-1: all cores)")
+    if args.n_jobs == 1 and args.backend in ("dask", "ray"):
+        # joblib runs n_jobs=1 in this process whatever the backend: nothing would reach the cluster
+        raise ValueError(
+            f"--n-jobs 1 with --backend {args.backend} would run every problem here, not on the "
+            "cluster; use --n-jobs -1 (every worker) or the number of workers"
+        )
     for dest in ("at_seconds", "at_epochs"):
         value = getattr(args, dest)
         if value is not None and not (math.isfinite(value) and value >= 0):

@@ -94,6 +94,10 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
             "--data would be ignored with --grid",
         ),
         (["--grid", "g.json", "--out", "o", "--n-jobs", "0"], "--n-jobs must be a positive number"),
+        (
+            ["--grid", "g.json", "--out", "o", "--n-jobs", "1", "--backend", "dask"],
+            "would run every problem here, not on the cluster",
+        ),
         (["--plots", __file__], "exists and is not a folder"),
         (["--json", str(Path(__file__).parent)], "is a folder; give a file name"),
         (["--data", "mnist", "--mnist-dir", "/nonexistent"], "does not exist"),
