@@ -101,3 +101,12 @@ def test_cluster_backend_without_its_package_is_a_clear_error(backend: str, monk
         monkeypatch.setitem(sys.modules, mod, None)  # import fails as if not installed
     with pytest.raises(ValueError, match=f"backend '{backend}' needs"):
         _prepare_backend(backend)
+
+
+def test_wins_line_reads_as_a_sentence() -> None:
+    from ialam_verify.experiments.grid import wins_line
+
+    summary = {"train_err": {"problems": ["p1", "p2"], "wins": {"IALAM": 0, "SGD": 2, "Adam": 1}}}
+    assert wins_line(summary, "train_err") == (
+        "TrainErr: best (ties count for each) on this many of 2 problems: IALAM 0, SGD 2, Adam 1"
+    )
