@@ -309,7 +309,10 @@ def wins_line(summary: dict[str, Any], metric: str) -> str:
 
     n = len(summary[metric]["problems"])
     wins = ", ".join(f"{m} {w}" for m, w in summary[metric]["wins"].items())
-    return f"{SHORT.get(metric, metric)}: best (ties count for each) on this many of {n} problems: {wins}"
+    return (
+        f"{SHORT.get(metric, metric)}: number of the {n} problems on which each method is best "
+        f"(ties count for each): {wins}"
+    )
 
 
 def grid_profiles(grid: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:

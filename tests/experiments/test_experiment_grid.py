@@ -108,5 +108,6 @@ def test_wins_line_reads_as_a_sentence() -> None:
 
     summary = {"train_err": {"problems": ["p1", "p2"], "wins": {"IALAM": 0, "SGD": 2, "Adam": 1}}}
     assert wins_line(summary, "train_err") == (
-        "TrainErr: best (ties count for each) on this many of 2 problems: IALAM 0, SGD 2, Adam 1"
+        "TrainErr: number of the 2 problems on which each method is best (ties count for each): "
+        "IALAM 0, SGD 2, Adam 1"
     )
