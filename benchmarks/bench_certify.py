@@ -1,129 +1,212 @@
-"""Certification time against problem size, and what the certificate says at IALAM's termination.
+"""Time of the structured certifier against one forward + backward pass of the same network.
 
 Usage::
 
-    python benchmarks/bench_certify.py scaling [--shape L2] [--n 10,100,1000,8334] [--stop-after 300]
-    python benchmarks/bench_certify.py talk [--n 100] [--fit-seconds 60]
+    python benchmarks/bench_certify.py [--generic-cap 60] [--skip-large] [--mnist PATH.npz]
+    python benchmarks/bench_certify.py --talk [--n 100] [--fit-seconds 20]
 
-``scaling``: for each sample count N (so N * N_bar = N * sum(N_1..N_L) lifted entries), train IALAM
-briefly on the talk's synthetic problem, then time ``certify`` ((PP) and (P), the generic cvxpy path).
-Sizes stop once one certification takes longer than ``--stop-after`` seconds (the next size would be
-slower still); the printed table says where the generic path stops being practical.
+For each case the network is random (seeded), the data synthetic (a random teacher network's outputs
+plus noise) unless ``--mnist PATH`` gives an ``.npz`` with ``X`` (N x 784, or 784 x N) and ``Y``
+(labels or one-hot); ``../shared`` is never read by default. Printed per case:
 
-``talk``: IALAM on the talk's three synthetic shapes (L = 2, 3, 4); print each certificate's verdicts
-and the smallest residual that any multiplier achieves at termination.
+* ``fwd+bwd``: one forward pass (``U, V``) and one backward pass of the loss (``Xi`` and the weight
+  gradients), numpy, the floor any certifier pays;
+* ``structured``: ``certify(problem, point, method="structured")`` ((PP) at the point, (P) at the lift,
+  every notion), and the ratio to ``fwd+bwd``;
+* ``generic``: ``certify(..., method="generic")`` when the case is small enough for it (N * N_bar at
+  most 12,000) and it finishes within ``--generic-cap`` seconds (run in a child process that is
+  stopped at the cap); otherwise "-".
+
+The case 10-10-2 at N = 2000 plants 12 exact zeros in ``u`` (dyadic weights and inputs make the
+forward pass exact, so a bias set to minus a pre-activation gives exactly 0).
+``--talk``: IALAM (its defaults) on the talk's three synthetic shapes, stopped after
+``--fit-seconds``; prints each certificate's verdicts, epsilon and proved lower bound (structured), the
+generic verdicts when it finishes within the cap.
+
+Timings are wall-clock on whatever machine runs this (2 shared cores when the figures in
+docs/stationarity.md were taken).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import multiprocessing as mp
 import sys
 import time
-import warnings
+
+import numpy as np
+
+CASES = [
+    ("10-10-2", (10, 10, 2), 500, 0),
+    ("10-10-2", (10, 10, 2), 2000, 12),
+    ("10-10-2", (10, 10, 2), 20000, 0),
+    ("784-100-50-10", (784, 100, 50, 10), 1000, 0),
+    ("784-200-100-10", (784, 200, 100, 10), 60000, 0),
+]
+ALPHA = 0.25
 
 
-def _train(shape: str, n: int, fit_seconds: float, seed: int):
+def _dyadic(rng, shape, scale=1.0):
+    """Multiples of 2^-10: fine enough that no pre-activation is 0 by accident, coarse enough that
+    the first two layers are computed exactly in float64."""
+    return np.round(rng.standard_normal(shape) * scale * 1024) / 1024
+
+
+def make_case(sizes, n, zeros, seed=0, mnist=None):
+    """Problem and point: random dyadic weights (so that planted zeros are exact), synthetic data."""
+    from ialam_verify.model import Problem
+    from ialam_verify.model.network import forward
+    from ialam_verify.solver.api import default_beta
+
+    rng = np.random.default_rng(seed)
+    L = len(sizes) - 1
+    W = [_dyadic(rng, (o, i), 1 / np.sqrt(i)) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    b = [_dyadic(rng, (o,), 0.1) for o in sizes[1:]]
+    if mnist is not None and sizes[0] == 784:
+        X, Y = mnist
+        X, Y = X[:, :n], Y[:, :n]
+    else:
+        X = _dyadic(rng, (sizes[0], n))
+        teacher = [rng.standard_normal(w.shape) / np.sqrt(w.shape[1]) for w in W]
+        _, Vt = forward(teacher, [np.zeros(w.shape[0]) for w in W], X, ALPHA)
+        Y = Vt[-1] + 0.1 * rng.standard_normal(Vt[-1].shape)
+    planted = 0
+    for k in range(zeros):  # bottom-up, one sample per unit; layer 1 then layer 2
+        l = 0 if k < sizes[1] else 1
+        i = k if l == 0 else (k - sizes[1]) % sizes[2]
+        U, V = forward(W, b, X, ALPHA)
+        prev = X if l == 0 else V[l - 1]
+        j = int(rng.integers(n))
+        b[l][i] = -(W[l][i] @ prev[:, j])
+        planted += 1
+    problem = Problem.create(X, Y, sizes, ALPHA, 1e-4, 0.0, default_beta(Y, L))
+    point = problem.lift(W, b)
+    zeros_found = sum(int(np.sum(U == 0)) for U in point.U)
+    return problem, point, zeros_found
+
+
+def forward_backward(problem, point) -> float:
+    """One forward pass and one backward pass of the loss (numpy), seconds (the mean over repeats
+    filling at least 0.2 s)."""
+    reps, total = 0, 0.0
+    while total < 0.2 or (reps < 3 and total < 1.0):
+        total += _forward_backward_once(problem, point)
+        reps += 1
+    return total / reps
+
+
+def _forward_backward_once(problem, point) -> float:
+    from ialam_verify.model.network import forward
+
+    t0 = time.perf_counter()
+    U, V = forward(point.W, point.b, problem.X, problem.alpha)
+    N = problem.n_samples
+    delta = (2.0 / N) * (V[-1] - problem.Y) * np.where(U[-1] > 0, 1.0, problem.alpha)
+    grads = []
+    for l in reversed(range(len(U))):
+        prev = problem.X if l == 0 else V[l - 1]
+        grads.append(delta @ prev.T)
+        if l > 0:
+            delta = (point.W[l].T @ delta) * np.where(U[l - 1] > 0, 1.0, problem.alpha)
+    return time.perf_counter() - t0
+
+
+def _generic_child(sizes, n, zeros, q):
+    from ialam_verify.stationarity import certify
+
+    problem, point, _ = make_case(sizes, n, zeros)
+    t0 = time.perf_counter()
+    rep = certify(problem, point, method="generic")
+    q.put((time.perf_counter() - t0, rep.summary_line()))
+
+
+def generic_time(sizes, n, zeros, cap):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_generic_child, args=(sizes, n, zeros, q))
+    proc.start()
+    proc.join(cap)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return None, f"stopped at the cap {cap:g} s"
+    return q.get() if not q.empty() else (None, "child failed")
+
+
+def talk(args) -> int:
+    import warnings
+
     from ialam_verify.data import TALK_SHAPES, synthetic
     from ialam_verify.solver import fit
-
-    sizes = TALK_SHAPES[shape]
-    data = synthetic(sizes, n_samples=n, seed=seed)
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = fit(data, sizes, seed=seed, max_seconds=fit_seconds)
-    return res, time.perf_counter() - t0
-
-
-def _row(rep) -> dict:
-    d = rep.to_dict()
-    return {
-        "PP": d["PP"]["verdicts"],
-        "P": d["P"]["verdicts"],
-        "PP_min_residual": d["PP"]["residuals"]["KKT"]["min_residual"],
-        "P_min_residual_W": d["P"]["residuals"]["W"]["min_residual"],
-        "solver_xi_residual": (d["PP_at_solver_xi"] or {}).get("min_residual"),
-        "PP_seconds": d["PP"]["seconds"],
-        "P_seconds": d["P"]["seconds"],
-        "biactive_P": d["P"]["activity_sizes"]["biactive"],
-        "kinks_at_zero_PP": d["PP"]["activity_sizes"]["kinks_at_zero"],
-        "zero_groups": d["PP"]["activity_sizes"]["zero_groups"],
-    }
-
-
-def scaling(args: argparse.Namespace) -> None:
-    from ialam_verify.data import TALK_SHAPES
     from ialam_verify.stationarity import certify
 
-    nbar = sum(TALK_SHAPES[args.shape][1:])
-    print(
-        f"# shape {args.shape} {TALK_SHAPES[args.shape]}, N_bar = {nbar}; certify = (PP) + (P) + "
-        "(PP) at the solver's xi, generic cvxpy path (Clarabel)"
-    )
-    print(
-        f"{'N':>6} {'N*Nbar':>8} {'vars':>8} {'fit_s':>7} {'cert_s':>8} {'PP_s':>7} {'P_s':>7} "
-        f"{'KKT':>10} {'PP_min_res':>10}"
-    )
-    for n in args.n:
-        res, fit_s = _train(args.shape, n, args.fit_seconds, args.seed)
+    print(f"{'shape':6s} {'N':>5s} {'fit s':>6s} {'cert s':>6s}  KKT (eps / bound)  |  summary")
+    for shape, sizes in TALK_SHAPES.items():
+        data = synthetic(sizes, n_samples=args.n, seed=0)
         t0 = time.perf_counter()
-        rep = certify(res)
-        sec = time.perf_counter() - t0
-        r = _row(rep)
-        print(
-            f"{n:>6} {n * nbar:>8} {rep.info['n_variables']:>8} {fit_s:>7.1f} {sec:>8.1f} "
-            f"{r['PP_seconds']:>7.1f} {r['P_seconds']:>7.1f} {r['PP']['KKT']:>10} "
-            f"{r['PP_min_residual']:>10.3g}",
-            flush=True,
-        )
-        if sec > args.stop_after:
-            print(
-                f"# stopped: certification took {sec:.0f} s > {args.stop_after:.0f} s at "
-                f"N*Nbar = {n * nbar}; larger sizes are not practical on the generic path"
-            )
-            break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = fit(data, sizes, seed=0, max_seconds=args.fit_seconds)
+        tf = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rep = certify(res, method="structured")
+        tc = time.perf_counter() - t0
+        v = rep.verdict("KKT")
+        lb = rep.lower_bound("KKT")
+        eps = "-" if v.epsilon is None else f"{v.epsilon:.2g}"
+        lbs = "-" if lb is None else f"{lb:.2g}"
+        print(f"{shape:6s} {args.n:5d} {tf:6.1f} {tc:6.2f}  {v.outcome.value} ({eps} / {lbs})  |  "
+              f"{rep.summary_line().split(' [')[0]}")
+        if res.problem.n_samples * sum(sizes[1:]) <= 12000:
+            tg0 = time.perf_counter()
+            g = certify(res, method="generic")
+            print(f"{'':6s} generic ({time.perf_counter() - tg0:.1f} s): "
+                  f"{g.summary_line().split(' [')[0]}; KKT smallest residual "
+                  f"{g.pp.results['KKT'].min_residual:.2g}")
+        sys.stdout.flush()
+    return 0
 
 
-def talk(args: argparse.Namespace) -> None:
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--generic-cap", type=float, default=60.0)
+    ap.add_argument("--skip-large", action="store_true", help="skip 784-200-100-10 at N = 60000")
+    ap.add_argument("--mnist", default=None, help=".npz with X, Y (optional; never read by default)")
+    ap.add_argument("--talk", action="store_true", help="IALAM on the talk's shapes, then certify")
+    ap.add_argument("--n", type=int, default=100, help="--talk: samples")
+    ap.add_argument("--fit-seconds", type=float, default=20.0, help="--talk: IALAM time budget")
+    args = ap.parse_args(argv)
+    if args.talk:
+        return talk(args)
+    import cvxpy  # noqa: F401  (imported once here: its ~3 s import is not the certifier's time)
+
     from ialam_verify.stationarity import certify
 
-    for shape in ("L2", "L3", "L4"):
-        res, fit_s = _train(shape, args.n[0], args.fit_seconds, args.seed)
-        rep = certify(res)
-        out = {
-            "shape": shape,
-            "N": args.n[0],
-            "fit_seconds": round(fit_s, 1),
-            "solver_message": res.message,
-            "feasibility_residual": res.metrics.get("residual"),
-            "train_err": res.metrics.get("train_err"),
-            **_row(rep),
-        }
-        print(json.dumps(out, sort_keys=True), flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("mode", choices=["scaling", "talk"])
-    p.add_argument("--shape", choices=["L2", "L3", "L4"], default="L2")
-    p.add_argument(
-        "--n", type=str, default=None, help="sample counts, comma-separated (default by mode)"
-    )
-    p.add_argument("--fit-seconds", type=float, default=60.0, help="IALAM wall-time cap per run")
-    p.add_argument(
-        "--stop-after", type=float, default=300.0, help="stop scaling after a slower run"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    default = "10,30,100,300,1000,3000,8334" if args.mode == "scaling" else "100"
-    try:
-        args.n = [int(x) for x in (args.n or default).split(",") if x.strip()]
-    except ValueError:
-        p.error(f"--n must be comma-separated integers; got {args.n!r}")
-    if not args.n or min(args.n) < 1:
-        p.error("--n needs positive integers")
-    scaling(args) if args.mode == "scaling" else talk(args)
+    mnist = None
+    if args.mnist:
+        z = np.load(args.mnist)
+        X = np.asarray(z["X"], dtype=float)
+        X = X.T if X.shape[0] != 784 else X
+        y = np.asarray(z["Y"])
+        Y = np.eye(10)[y.astype(int)].T if y.ndim == 1 else (y.T if y.shape[0] != 10 else y)
+        mnist = (X / max(1.0, X.max()), Y.astype(float))
+    print(f"{'case':16s} {'N':>6s} {'zeros':>5s} {'fwd+bwd s':>9s} {'structured s':>12s} "
+          f"{'ratio':>6s} {'generic s':>10s}  structured verdicts")
+    for name, sizes, n, zeros in CASES:
+        if args.skip_large and n >= 60000:
+            continue
+        problem, point, found = make_case(sizes, n, zeros, mnist=mnist)
+        fb = min(forward_backward(problem, point) for _ in range(3))
+        t0 = time.perf_counter()
+        rep = certify(problem, point, method="structured")
+        ts = time.perf_counter() - t0
+        gen = "-"
+        if n * sum(sizes[1:]) <= 12000:
+            tg, msg = generic_time(sizes, n, zeros, args.generic_cap)
+            gen = f"{tg:.1f}" if tg is not None else f"> {args.generic_cap:g}"
+        verdicts = rep.summary_line().split(" [")[0]
+        print(f"{name:16s} {n:6d} {found:5d} {fb:9.4f} {ts:12.2f} {ts / fb:6.1f} {gen:>10s}  {verdicts}")
+        sys.stdout.flush()
     return 0
 
 

@@ -1,6 +1,7 @@
 """Cases: a function, a point, and what a source claims there; the library computes the truth.
 
-A case file is a Python module under the top-level ``cases/`` folder defining ``CASE``. ``Case.check()``
+A case file is a Python module defining ``CASE`` (the shipped ones are in ``ialam_verify/cases/library/``;
+``load_cases(folder)`` reads a user's own folder the same way). ``Case.check()``
 returns one :class:`Row` per notion (claim beside the computed truth); rows where they differ are the
 errata. Claimed sets are given with :func:`Box`, :func:`Hull`, :func:`Points` or :func:`Union`.
 """
@@ -16,16 +17,41 @@ from typing import Any
 
 import sympy
 
-from .analysis import Analysis, Polytope, PolyUnion, Verdict, _simp, hull_membership, math_str
-from .params import ParamSpace, Undetermined
+from ialam_verify.verdict import Verdict
+
+from .analysis import VERDICT_NAMES, Analysis
+from .explain import explain_case
+from .geometry import (
+    Box,
+    BoxSet,
+    Hull,
+    Points,
+    Union,
+    math_str,
+    normal_form,
+    set_equal,
+    set_subset,
+)
+from .params import Undetermined
+from .report import verdict_word
+
+__all__ = [
+    "Box",
+    "BoxSet",
+    "Case",
+    "Claim",
+    "CustomCase",
+    "Hull",
+    "Points",
+    "Row",
+    "Union",
+    "load_cases",
+    "set_equal",
+    "set_subset",
+]
 
 SET_NOTIONS = ("clarke", "frechet", "limiting")
-VERDICT_NOTIONS = (
-    "clarke_stationary",
-    "limiting_stationary",
-    "frechet_stationary",
-    "local_minimizer",
-)
+VERDICT_NOTIONS = VERDICT_NAMES
 NOTIONS = (
     ("value",) + SET_NOTIONS + VERDICT_NOTIONS + ("ad", "torch", "ray", "directional_derivative")
 )
@@ -44,89 +70,6 @@ LABELS = {
     "ray": "f(x + t d)",
     "directional_derivative": "f'(x; d)",
 }
-
-
-# --------------------------------------------------------------------------- claimed sets
-def Hull(points: Sequence[Sequence[Any]]) -> Polytope:  # noqa: N802 - constructor-like
-    """The convex hull of ``points``."""
-    return Polytope(tuple(tuple(sympy.sympify(x) for x in p) for p in points))
-
-
-@dataclass(frozen=True)
-class BoxSet(Polytope):
-    """A box, kept with its sides so that it prints as a product of intervals."""
-
-    sides: tuple = ()
-
-    def _sympystr(self, printer) -> str:
-        parts = []
-        for side in self.sides:
-            if len(side) == 1:
-                parts.append("{" + printer._print(side[0]) + "}")
-            else:
-                parts.append("[" + printer._print(side[0]) + ", " + printer._print(side[1]) + "]")
-        return " × ".join(parts)
-
-
-def Box(intervals: Sequence[tuple[Any, Any]]) -> Polytope:  # noqa: N802
-    """The box :math:`\\prod_i [lo_i, hi_i]` as the hull of its corners (degenerate sides allowed)."""
-    import itertools
-
-    sides = [
-        (sympy.sympify(lo),)
-        if sympy.simplify(sympy.sympify(lo) - hi) == 0
-        else (sympy.sympify(lo), sympy.sympify(hi))
-        for lo, hi in intervals
-    ]
-    return BoxSet(tuple(itertools.product(*sides)), tuple(sides))
-
-
-def Points(points: Sequence[Sequence[Any]]) -> PolyUnion:  # noqa: N802
-    """A finite set of points."""
-    return PolyUnion(tuple(Hull([p]) for p in points))
-
-
-def Union(*pieces: Polytope) -> PolyUnion:  # noqa: N802
-    return PolyUnion(tuple(pieces))
-
-
-def _pieces(s: Polytope | PolyUnion) -> list[Polytope]:
-    return [s] if isinstance(s, Polytope) else [p for p in s.pieces if not p.empty]
-
-
-def _in_union(q, pieces: list[Polytope], ps: ParamSpace) -> bool:
-    return any(hull_membership(q, P.vertices, ps)[0] for P in pieces if not P.empty)
-
-
-def set_subset(
-    A: Polytope | PolyUnion, B: Polytope | PolyUnion, ps: ParamSpace
-) -> tuple[bool, str]:
-    """Decide A ⊆ B exactly: ``(True, why)`` or ``(False, witness)``; Undetermined otherwise."""
-    Bp = _pieces(B)
-    for P in _pieces(A):
-        if any(all(hull_membership(v, Q.vertices, ps)[0] for v in P.vertices) for Q in Bp):
-            continue
-        cands = list(P.vertices)
-        if len(P.vertices) > 1:
-            k = len(P.vertices)
-            cands.append(
-                tuple(_simp(sum(v[i] for v in P.vertices) / k) for i in range(len(P.vertices[0])))
-            )
-        for q in cands:
-            if not _in_union(q, Bp, ps):
-                return False, f"{sympy.sstr(tuple(q))} is in the first set but not in the second"
-        raise Undetermined("a convex piece is covered by the union only jointly; not decided")
-    return True, "every piece lies in one piece of the other set"
-
-
-def set_equal(A, B, ps: ParamSpace) -> tuple[bool, str]:
-    ok, why = set_subset(A, B, ps)
-    if not ok:
-        return False, "claimed ⊄ true: " + why
-    ok, why = set_subset(B, A, ps)
-    if not ok:
-        return False, "true ⊄ claimed: " + why
-    return True, "equal (each contained in the other)"
 
 
 # --------------------------------------------------------------------------- claims and rows
@@ -163,6 +106,8 @@ class Row:
     agrees: bool | None  # None: no claim, or undecided
     detail: str = ""
     source_text: str = ""
+    claimed_data: dict | None = None  # set notions: the claimed set as data (geometry to_json)
+    computed_data: dict | None = None  # set notions: the true set as data
 
     @property
     def erratum(self) -> bool:
@@ -178,12 +123,14 @@ class Row:
             "erratum": self.erratum,
             "detail": self.detail,
             "source_text": self.source_text,
+            "claimed_data": self.claimed_data,
+            "computed_data": self.computed_data,
         }
 
 
 def _fmt(x: Any) -> str:
     if isinstance(x, Verdict):
-        return str(x)
+        return verdict_word(x)
     if isinstance(x, bool):
         return "yes" if x else "no"
     if isinstance(x, (tuple, list)):
@@ -222,11 +169,11 @@ class Case:
                 S = getattr(A, notion)
                 return S, _fmt(S), ""
             if notion == "local_minimizer":
-                v, w = A.local_minimizer
-                return v, str(v), (str(w) if w is not None else v.certificate)
+                v, w = A.local_minimizer, A.descent_witness
+                return v, verdict_word(v), (str(w) if w is not None else v.reason)
             if notion in VERDICT_NOTIONS:
                 v = getattr(A, notion)
-                return v, str(v), v.certificate
+                return v, verdict_word(v), v.reason
             if notion == "ad":
                 return (
                     A.ad_gradient,
@@ -249,8 +196,8 @@ class Case:
             if notion == "ray":
                 fr, _ = A.ray(claim.direction)
                 return (
-                    _simp(fr),
-                    _fmt(_simp(fr)),
+                    normal_form(fr),
+                    _fmt(normal_form(fr)),
                     f"valid for small t > 0 along d = {_fmt(claim.direction)}",
                 )
             if notion == "directional_derivative":
@@ -300,12 +247,7 @@ class Case:
         out: dict[str, dict[str, str]] = {}
         for a in A.ps.samples(3):
             B = A.at(a)
-            out[str(a)] = {
-                "clarke_stationary": str(B.clarke_stationary),
-                "limiting_stationary": str(B.limiting_stationary),
-                "frechet_stationary": str(B.frechet_stationary),
-                "local_minimizer": str(B.local_minimizer[0]),
-            }
+            out[str(a)] = {name: verdict_word(getattr(B, name)) for name in VERDICT_NOTIONS}
         return out
 
     def check(self, notions: Sequence[str] | None = None) -> list[Row]:
@@ -328,20 +270,25 @@ class Case:
                     detail += f"; samples DISAGREE with the symbolic verdict: {confirm}"
                 else:
                     detail += f"; confirmed at {self.analysis.ps.symbol} ∈ {{{', '.join(confirm)}}}"
-            rows.append(Row(self.name, c.notion, claimed_str, shown, ok, detail, c.text))
+            data = {}
+            if c.notion in SET_NOTIONS:
+                data["claimed_data"] = c.claimed.to_json()
+                data["computed_data"] = val.to_json() if val is not None else None
+            rows.append(Row(self.name, c.notion, claimed_str, shown, ok, detail, c.text, **data))
         for n in notions:
             if n in claimed:
                 continue
-            _, shown, cert = self.truth(n)
-            rows.append(Row(self.name, n, "—", shown, None, cert))
+            val, shown, cert = self.truth(n)
+            data = {"computed_data": val.to_json()} if n in SET_NOTIONS and val is not None else {}
+            rows.append(Row(self.name, n, "—", shown, None, cert, **data))
         return rows
 
     def explain(self) -> str:
-        from .explain import explain_case
-
         return explain_case(self)
 
     def to_json(self) -> dict[str, Any]:
+        """The case, its rows (pretty strings, and sets as data for set notions) and the whole
+        analysis as data (:meth:`Analysis.to_json`)."""
         return {
             "name": self.name,
             "title": self.title,
@@ -352,6 +299,7 @@ class Case:
             "assumptions": self.analysis.ps.describe(),
             "corrects": self.corrects,
             "rows": [r.to_json() for r in self.check()],
+            "analysis": self.analysis.to_json(),
         }
 
 
@@ -380,13 +328,19 @@ class CustomCase:
             "source": self.source,
             "corrects": self.corrects,
             "rows": [r.to_json() for r in self.check()],
+            "analysis": None,
         }
 
 
 # --------------------------------------------------------------------------- loading
 def default_folder() -> Path:
-    """The repository's top-level ``cases/`` folder (editable install)."""
-    return Path(__file__).resolve().parents[2] / "cases"
+    """The case library shipped inside the package: ``ialam_verify/cases/library/``.
+
+    The files are package data (``[tool.setuptools.package-data]`` in ``pyproject.toml``), not a
+    subpackage: they are loaded by path, so they work the same from a wheel, an editable install or
+    a user's own folder.
+    """
+    return Path(__file__).resolve().parent / "library"
 
 
 def load_cases(folder: str | Path | None = None) -> dict[str, Case | CustomCase]:

@@ -1,16 +1,19 @@
-"""Step-by-step derivation of a case, in mathematical notation (``ialam-verify cases NAME --explain``)."""
+"""Step-by-step derivation of a case, in mathematical notation (``ialam-verify cases NAME --explain``).
+
+:func:`explain_case` reads the case through its public attributes only (``analysis``, ``truth``,
+``check``, ``sample_confirmation``, ``name``, ``title``, ``source``, ``notes``, ``claims``), so this
+module does not import :mod:`~ialam_verify.cases.case`, which imports it (no import cycle).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sympy
 
-from .analysis import cone_generators, math_str
+from .geometry import cone_generators, math_str
 from .params import Undetermined
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .case import Case
+from .report import verdict_word
 
 
 def _p(e) -> str:
@@ -21,7 +24,8 @@ def _sign(s: int) -> str:
     return {1: "+", -1: "−", 0: "0"}[s]
 
 
-def explain_case(case: Case) -> str:
+def explain_case(case: Any) -> str:
+    """The derivation of ``case`` (a :class:`~ialam_verify.cases.case.Case`), step by step."""
     A = case.analysis
     out: list[str] = []
     add = out.append
@@ -62,7 +66,7 @@ def explain_case(case: Case) -> str:
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.clarke_stationary
-    add(f"  0 ∈ ∂C f(x)? {v}  — {v.certificate}")
+    add(f"  0 ∈ ∂C f(x)? {verdict_word(v)}  — {v.reason}")
     add("")
     add(
         "Step 4. One-sided directional derivatives f'(x; d) on the generators of each pattern's cone:"
@@ -92,7 +96,7 @@ def explain_case(case: Case) -> str:
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.frechet_stationary
-    add(f"  0 ∈ ∂̂f(x)? {v}  — {v.certificate}")
+    add(f"  0 ∈ ∂̂f(x)? {verdict_word(v)}  — {v.reason}")
     add("")
     add(
         "Step 6. Limiting subdifferential: union over strata F near x of the limits of Fréchet sets:"
@@ -105,16 +109,20 @@ def explain_case(case: Case) -> str:
     except Undetermined as exc:
         add(f"  undetermined: {exc}")
     v = A.limiting_stationary
-    add(f"  0 ∈ ∂f(x)? {v}  — {v.certificate}")
+    add(f"  0 ∈ ∂f(x)? {verdict_word(v)}  — {v.reason}")
     add("")
     add("Step 7. Local minimizer?")
-    v, w = A.local_minimizer
-    add(f"  {v}: {v.certificate}")
+    v, w = A.local_minimizer, A.descent_witness
+    add(f"  {verdict_word(v)}: {v.reason}")
     if w is not None:
         add(f"  witness: {w}")
     add("")
     add("Step 8. What automatic differentiation returns at x:")
     add(f"  exact, relu'(0) = 0 convention: {math_str(A.ad_gradient)}")
+    add(
+        "  in the Clarke / limiting / Fréchet set? "
+        + " / ".join(verdict_word(v) for v in (A.ad_in_clarke, A.ad_in_limiting, A.ad_in_frechet))
+    )
     try:
         torch_row = case.truth("torch")
         add(f"  torch.autograd (float64): {torch_row[1]} {torch_row[2]}")

@@ -128,3 +128,9 @@ def binarize(expr: sympy.Expr) -> sympy.Expr:
         return e.func(*args)
 
     return rec(expr)
+
+
+#: The kinks :func:`ialam_verify.cases.analyze` understands (each has one switching function).
+KINKS = (relu, leaky_relu, sympy.Abs, Max2, Min2)
+#: Nonsmooth sympy operations outside the exact class (refused with a clear error).
+UNSUPPORTED = (sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling)

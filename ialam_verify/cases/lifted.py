@@ -38,6 +38,8 @@ from typing import Any
 
 import sympy
 
+from ialam_verify.verdict import Verdict
+
 from .functions import leaky_relu
 from .lp import feasible
 from .params import ParamSpace, Undetermined
@@ -53,7 +55,7 @@ class LiftedResult:
     biactive: tuple[int, ...]
     w_multipliers: dict | None  # unique solution of the W-system, or None when inconsistent
     w_free: bool  # True when the W-system has a family of solutions
-    verdicts: dict[str, str]
+    verdicts: dict[str, Verdict]  # MPCC W, A, C, M, S of (P)
     products: dict[int, sympy.Expr]
     kkt_beta: list[tuple[tuple, sympy.Expr, sympy.Expr]]  # (zeta choice, beta_lo, beta_hi)
 
@@ -105,32 +107,36 @@ def lifted_analysis(
 
     unknowns = list(mu1) + list(mu2) + list(xi)
     sol = _lin(system(False), unknowns)
-    verdicts: dict[str, str] = {}
+    verdicts: dict[str, Verdict] = {}
     products: dict[int, sympy.Expr] = {}
     w_free = False
     if sol is None:
-        verdicts = {k: "no" for k in ("W", "A", "C", "M", "S")}
+        why = "the W-stationarity system (linear, exact) has no solution"
+        verdicts = {k: Verdict.fails(why) for k in ("W", "A", "C", "M", "S")}
     else:
-        verdicts["W"] = "yes"
+        verdicts["W"] = Verdict.holds(f"multipliers {sympy.sstr(sol)} solve the W-system")
         free = set().union(*[sympy.sympify(e).free_symbols for e in sol.values()]) & set(unknowns)
         if free:
             w_free = True
             for k in ("A", "C", "M", "S"):
-                verdicts[k] = "undetermined (the W-multipliers are not unique)"
+                verdicts[k] = Verdict.undetermined("the W-multipliers are not unique")
         else:
             a_ok = c_ok = m_ok = s_ok = True
+            signs = {}
             for n in biactive:
                 a, b = sympy.factor(sol[mu1[n]]), sympy.factor(sol[mu2[n]])
                 products[n] = sympy.factor(a * b)
                 sa, sb = ps.sign(a), ps.sign(b)
+                signs[n + 1] = (sa, sb)
                 a_ok &= sa >= 0 or sb >= 0
                 c_ok &= sa * sb >= 0
                 m_ok &= (sa * sb == 0) or (sa > 0 and sb > 0)
                 s_ok &= sa >= 0 and sb >= 0
-            verdicts["A"] = "yes" if a_ok else "no"
-            verdicts["C"] = "yes" if c_ok else "no"
-            verdicts["M"] = "yes" if m_ok else "no"
-            verdicts["S"] = "yes" if s_ok else "no"
+            why = "unique multipliers; signs of (μ¹_n, μ²_n) on the biactive set: " + (
+                ", ".join(f"n={n}: {s}" for n, s in signs.items()) or "empty set"
+            )
+            for k, ok in (("A", a_ok), ("C", c_ok), ("M", m_ok), ("S", s_ok)):
+                verdicts[k] = Verdict.from_bool(ok, why)
     # KKT of (PP), limiting subdifferential of -beta*sigma at u_n = 0: {-beta, -alpha*beta}
     kkt: list[tuple[tuple, sympy.Expr, sympy.Expr]] = []
     options = []

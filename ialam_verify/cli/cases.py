@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 STATUS = {True: "agrees", False: "ERRATUM ✗", None: ""}
@@ -23,7 +24,21 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument(
-        "--folder", default=None, help="folder of case files (default: the repository's cases/)"
+        "--folder",
+        default=None,
+        help="folder of case files (default: the library shipped in ialam_verify/cases/library/)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="draw the case (needs NAME and matplotlib): f along directions, its sets, 0 marked",
+    )
+    p.add_argument(
+        "--at",
+        metavar="VALUE",
+        default=None,
+        help="exact value of the symbolic parameter for --plot (default: middle of its interval)",
     )
     p.set_defaults(run=run)
 
@@ -66,12 +81,33 @@ def format_table(rows: list) -> str:
 def run(args: argparse.Namespace) -> int:
     from ialam_verify.cases import load_cases
 
+    if args.plot is not None:
+        if args.name is None:
+            raise ValueError("--plot needs a case NAME")
+        if not args.plot.lower().endswith(".png"):
+            raise ValueError(f"--plot: FILE must end in .png; got {args.plot!r}")
+        folder = Path(args.plot).resolve().parent
+        if not folder.is_dir():
+            raise ValueError(f"--plot: folder {str(folder)!r} does not exist")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "--plot needs matplotlib: pip install 'ialam-verify[bench]' (or matplotlib)"
+            ) from None
+    elif args.at is not None:
+        raise ValueError("--at is only used with --plot")
     cases = load_cases(args.folder)
     if args.name is not None and args.name not in cases:
         raise ValueError(f"unknown case {args.name!r}; known cases: {', '.join(sorted(cases))}")
     if args.explain and args.name is None:
         raise ValueError("--explain needs a case NAME")
     selected = [cases[args.name]] if args.name else [cases[k] for k in sorted(cases)]
+    if args.plot is not None:
+        from ialam_verify.cases.plot import plot_case
+
+        path = plot_case(selected[0], args.plot, at=args.at)
+        print(f"wrote {path}")
     if args.explain and not args.json:
         print(selected[0].explain())
         return 0

@@ -21,15 +21,19 @@ In the general convention of :mod:`.mpcc` (``grad f = J^T multipliers``) this is
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..model.problem import LiftedPoint, Problem
-from .classify import Certificate, classify
+from ..verdict import Verdict
+from .certificate import Certificate, DualCertificate, NotionResult
+from .classify import classify
+from .kernel import Multipliers, Tolerances
 from .mpcc import MPCC
+from .report import CertifyReport
 
 
 @dataclass(frozen=True)
@@ -266,87 +270,150 @@ def talk_multipliers(problem: Problem, point: LiftedPoint, mult: dict[str, Any],
     return {"Xi": split(xi), "M1": split(np.asarray(mu1)), "M2": split(np.asarray(mu2))}
 
 
+# --------------------------------------------------------------- structured <-> general multipliers
+def _vec(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(B, dtype=float), order="F") for B in blocks])
+
+
+def talk_to_general(problem: Problem, wit: dict[str, list[np.ndarray]], kind: str) -> Multipliers:
+    r"""The inverse of :func:`talk_multipliers`: per-layer ``Xi, M1, M2, Z`` (and ``S`` for (PP)) as
+    the general multipliers of :func:`pp_problem` (``kind="PP"``: :math:`\lambda = (M^1; M^2)`,
+    :math:`\mu_h = -\xi`, ``s``) or :func:`p_problem` (``"P"``: :math:`\nu = M^1`, :math:`w = M^2`)."""
+    zs = []
+    if problem.lambda_w > 0:
+        for Z in wit["Z"]:
+            zs.extend(np.asarray(Z[:, j], dtype=float).copy() for j in range(Z.shape[1]))
+    m1, m2, xi = _vec(wit["M1"]), _vec(wit["M2"]), _vec(wit["Xi"])
+    if kind == "PP":
+        lam = np.concatenate([m1, m2])
+        if problem.relu_bias_bound is not None:
+            lam = np.concatenate([lam, np.zeros(sum(problem.sizes[1:]))])
+        return Multipliers(lam, -xi, np.zeros(0), np.zeros(0), zs, _vec(wit["S"]))
+    return Multipliers(np.zeros(0), -xi, m1, m2, zs, np.zeros(0))
+
+
+def _region(cert: Any, problem: Problem, point: LiftedPoint, name: str, y: np.ndarray) -> DualCertificate:
+    """The multiplier set a structured proof of failure bounds, in :class:`DualCertificate` terms."""
+    from .network_check import Activity as NetActivity
+    from .network_check import fixed_slopes
+
+    act = NetActivity.at(problem, point, cert.act_tol, cert.kind)
+    G, H = _vec(act.G) > 0, _vec(act.H) > 0
+    z = "".join(
+        ("b" if zc else "p") for zcs in act.zero_cols for zc in zcs
+    ) if problem.lambda_w > 0 else ""
+    if cert.kind == "PP":
+        lam = "".join("+" if a else "0" for a in np.concatenate([G, H]))
+        kz = _vec(act.kz) > 0
+        fixed = _vec(fixed_slopes(problem, point))
+        lo = np.where(kz, problem.alpha, fixed)
+        hi = np.where(kz, 1.0, fixed)
+        return DualCertificate(lam, "", "", z, lo, hi, y)
+    bi = G & H
+    inner = "+" if cert.results[name].cone == "S" else "f"  # the cone the direction was built in
+    nu = "".join((inner if b else "f") if g else "0" for g, b in zip(G, bi, strict=True))
+    w = "".join((inner if b else "f") if h else "0" for h, b in zip(H, bi, strict=True))
+    return DualCertificate("", nu, w, z, np.zeros(0), np.zeros(0), y)
+
+
+def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoint) -> Certificate:
+    """A structured certificate as a :class:`~.certificate.Certificate` of :func:`pp_problem` (at
+    ``point``) or :func:`p_problem` (``point`` = the lift): full multiplier vectors for "holds";
+    for "fails" the direction ``d`` as a dual certificate ``y = -d`` over the notion's whole set (and
+    as B's descent direction), so that :func:`~.check.check` re-proves it on the full Jacobian."""
+    results = {}
+    for name, r in cert.results.items():
+        wit = r.witness
+        bw = None
+        method = r.method
+        if isinstance(wit, list):  # B by branch enumeration: one witness per slope branch
+            bw = []
+            for wb, slopes in zip(wit, r.branch_slopes or [], strict=False):
+                m = talk_to_general(problem, wb, cert.kind)
+                m.branch = {"nu": "", "w": "", "s_lo": slopes[0].tolist(), "s_hi": slopes[1].tolist()}
+                bw.append(m)
+            wit = None
+        elif name == "B" and str(r.verdict) == "holds":
+            method = "implication"  # B from the KKT (S) witness: no concave kink at zero
+        gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
+        proof, dd = None, None
+        if r.direction is not None and str(r.verdict) == "fails":
+            d = r.direction
+            vec = np.concatenate([_vec(d["W"]), _vec(d["b"]), _vec(d["V"]), _vec(d["U"])])
+            vec = vec / max(float(np.sum(np.abs(vec))), 1e-300)
+            if name == "B":
+                dd = vec
+            else:
+                proof = [_region(cert, problem, point, name, -vec)]
+        results[name] = NotionResult(
+            r.verdict, r.reason, r.epsilon, r.witness_residual, gw, 0, method, dd, bw, proof,
+            r.verdict.epsilon,
+        )
+    kind = "nlp" if cert.kind == "PP" else "mpcc"
+    return Certificate(
+        kind, cert.tolerances, "limiting", cert.margin, dict(cert.activity), results,
+        dict(cert.feasibility), cert.seconds, list(cert.notes), cert.scale,
+    )
+
+
 # ------------------------------------------------------------------------------------ certify
-@dataclass
-class CertifyReport:
-    """Certificates of (PP) at the point and of (P) at the feasible lift of its weights."""
+_METHODS = ("auto", "structured", "generic")
+#: largest number of variables of (PP) for which "auto" also runs the generic certifier on the
+#: notions the structured path leaves undetermined
+GENERIC_FALLBACK_MAX_VARIABLES = 2000
 
-    pp: Certificate
-    p: Certificate
-    pp_at_solver_xi: dict[str, Any] | None
-    info: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    problem: Problem | None = field(default=None, repr=False)
-    point: LiftedPoint | None = field(default=None, repr=False)
 
-    def talk_multipliers(self, notion: str = "KKT") -> dict[str, list[np.ndarray]] | None:
-        """The (PP) witness of ``notion`` in the talk's terms: ``Xi``, ``M1``, ``M2`` (lists of
-        ``N_l x N``; ``M1, M2 >= 0``), and ``S`` (slopes of sigma used at each ``u``); ``None``
-        unless ``notion`` holds."""
-        res = self.pp.results.get(notion)
-        if res is None or res.verdict != "holds" or res.witness is None:
-            return None
-        assert self.problem is not None and self.point is not None
-        out = talk_multipliers(self.problem, self.point, res.witness, "PP")
-        lay = Layout.of(self.problem)
-        s = np.asarray(res.witness["s"], dtype=float)
-        out["S"] = [
-            np.reshape(s[lay.v_off[l] : lay.v_off[l] + U.size], U.shape, order="F")
-            for l, U in enumerate(self.point.U)
-        ]
-        return out
+def _tolerances(tolerances: Tolerances | None, tol, act_tol, band) -> Tolerances:
+    """``tolerances`` (default ``Tolerances()``: tol 1e-6 scaled, act_tol 1e-6, band 10) with the
+    legacy keywords replacing their fields."""
+    import dataclasses
 
-    def to_dict(self) -> dict[str, Any]:
-        def short(c: Certificate) -> dict[str, Any]:
-            return {
-                "verdicts": c.verdicts(),
-                "strongest": c.strongest,
-                "residuals": {
-                    k: {"min_residual": r.min_residual, "witness_residual": r.witness_residual}
-                    for k, r in c.results.items()
-                },
-                "reasons": {k: r.reason for k, r in c.results.items()},
-                "activity_sizes": {k: len(v) for k, v in c.activity.items() if isinstance(v, list)},
-                "feasibility": c.feasibility,
-                "seconds": c.seconds,
-                "notes": c.notes,
-            }
-
-        return {
-            "tolerances": {
-                "tol": self.pp.tol,
-                "act_tol": self.pp.act_tol,
-                "band": self.pp.band,
-                "margin_PP": self.pp.margin,
-                "margin_P": self.p.margin,
-            },
-            "PP": short(self.pp),
-            "P": short(self.p),
-            "PP_at_solver_xi": self.pp_at_solver_xi,
-            "info": self.info,
-            "seconds": self.seconds,
-        }
+    if tolerances is None:
+        tolerances = Tolerances()
+    if not isinstance(tolerances, Tolerances):
+        raise ValueError(f"tolerances must be a Tolerances; got {type(tolerances).__name__}")
+    kw = {k: v for k, v in (("tol", tol), ("act_tol", act_tol), ("band", band)) if v is not None}
+    return dataclasses.replace(tolerances, **kw) if kw else tolerances
 
 
 def certify(
     result: Any,
     point: LiftedPoint | None = None,
     *,
-    tol: float = 1e-6,
-    act_tol: float = 1e-6,
-    band: float = 10.0,
+    tolerances: Tolerances | None = None,
+    method: str = "auto",
+    tol: float | None = None,
+    act_tol: float | None = None,
+    band: float | None = None,
     max_branches: int = 64,
     xi: list[np.ndarray] | None = None,
 ) -> CertifyReport:
-    r"""Certify a trained result: ``certify(result)`` (an object with ``.problem``, ``.point`` and
-    optionally ``.xi``) or ``certify(problem, point)``.
+    r"""Certify a point: ``certify(result)`` (an object with ``.problem``, ``.point`` and optionally
+    ``.xi``) or ``certify(problem, point)``.
 
-    (PP) is classified at the point as given (KKT = l-stationarity, Clarke, B); (P) at the feasible
-    lift ``problem.lift(W, b)`` of the point's weights (MPCC W/A/C/M/S, B). With the solver's
-    :math:`\xi`, also the smallest (PP) residual over the remaining multipliers with :math:`\xi`
-    fixed (:math:`\mu_h = -\xi`).
+    (PP) is certified at the point as given (KKT = limiting, Clarke, B); (P) at the feasible lift
+    ``problem.lift(W, b)`` of the point's weights (MPCC W/A/C/M/S, B).
+
+    Parameters
+    ----------
+    tolerances : Tolerances, optional
+        Default ``Tolerances()``: residual tolerance ``tol = 1e-6`` relative to the problem's scale
+        (:func:`~.kernel.problem_scale`; ``scaled=False`` for absolute), ``act_tol = 1e-6``,
+        ``band = 10``. ``tol``, ``act_tol``, ``band`` replace those fields.
+    method : {"auto", "structured", "generic"}
+        ``"structured"``: the backward-pass certifier (:mod:`.network`), whose cost is a few forward
+        and backward passes plus a program over the degenerate entries; ``"generic"``: the reference
+        :func:`~.classify.classify` on the full problem (small instances only); ``"auto"``
+        (default): structured, then generic for the notions left undetermined when (PP) has at most
+        :data:`GENERIC_FALLBACK_MAX_VARIABLES` variables. (PP_b) (the ReLU bias bound) is generic.
+    max_branches : int
+        Largest number of disjunction branches enumerated.
+    xi : list of arrays, optional
+        The solver's :math:`\xi`: adds the smallest (PP) residual with it fixed (generic, small).
     """
     t0 = time.perf_counter()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {list(_METHODS)}; got {method!r}")
     if point is None:
         for attr in ("problem", "point"):
             if not hasattr(result, attr):
@@ -363,36 +430,36 @@ def certify(
     if not isinstance(point, LiftedPoint):
         raise ValueError(f"point must be a LiftedPoint; got {type(point).__name__}")
     problem.check_point(point)
-    kw = dict(tol=tol, act_tol=act_tol, band=band, max_branches=max_branches)
-    pp = pp_problem(problem, point)
-    cert_pp = classify(pp, **kw)
+    tols = _tolerances(tolerances, tol, act_tol, band)
+    if int(max_branches) != max_branches or max_branches < 1:
+        raise ValueError(f"max_branches must be a positive integer; got {max_branches!r}")
+    if method == "structured" and problem.relu_bias_bound is not None:
+        raise ValueError("method='structured' does not cover (PP_b) (relu_bias_bound); use 'generic'")
+    lay = Layout.of(problem)
     feas = problem.lift(point.W, point.b)
-    cert_p = classify(p_problem(problem, feas), **kw)
+    used = method
+    if method == "auto" and problem.relu_bias_bound is not None:
+        used = "generic"
+    kw = dict(tolerances=tols, max_branches=max_branches)
+    if used == "generic":
+        cert_pp = classify(pp_problem(problem, point), **kw)
+        cert_p = classify(p_problem(problem, feas), **kw)
+    else:
+        from .network import decide_notions
+
+        cert_pp = decide_notions(problem, point, "PP", **kw)
+        cert_p = decide_notions(problem, feas, "P", **kw)
+        if method == "auto" and lay.n <= GENERIC_FALLBACK_MAX_VARIABLES:
+            _fill_undetermined(cert_pp, lambda: classify(pp_problem(problem, point), **kw))
+            _fill_undetermined(cert_p, lambda: classify(p_problem(problem, feas), **kw))
+        used = "structured"
     at_xi = None
     if xi is not None:
-        if len(xi) != problem.n_layers:
-            raise ValueError(f"xi must hold {problem.n_layers} layers; got {len(xi)}")
-        xvec = np.concatenate([np.ravel(np.asarray(X, dtype=float), order="F") for X in xi])
-        if xvec.size != pp.h.size:
-            raise ValueError(f"xi must have {pp.h.size} entries in total; got {xvec.size}")
-        fixed = MPCC.create(
-            pp.grad_f + pp.Jh.T @ xvec,  # grad f - Jh^T mu_h with mu_h = -xi
-            g=pp.g,
-            Jg=pp.Jg,
-            groups=[(gr.indices, gr.value, gr.weight) for gr in pp.groups],
-            kink_t=pp.kink_t,
-            T=pp.T,
-            kink_coef=pp.kink_coef,
-            slope_neg=pp.slope_neg,
-            slope_pos=pp.slope_pos,
-        )
-        c = classify(fixed, notions=("KKT",), b_stationarity=False, **kw)
-        r = c.results["KKT"]
-        at_xi = {"verdict": r.verdict, "min_residual": r.min_residual, "reason": r.reason}
+        at_xi = _at_solver_xi(problem, point, xi, tols)
     info = {
         "sizes": list(problem.sizes),
         "n_samples": problem.n_samples,
-        "n_variables": pp.n,
+        "n_variables": lay.n,
         "N_times_Nbar": problem.n_samples * int(sum(problem.sizes[1:])),
         "feasibility_PP_point": {
             "residual_norm": problem.residual_norm(point),
@@ -400,4 +467,121 @@ def certify(
         },
         "P_point": "feasible lift problem.lift(W, b) of the point's weights",
     }
-    return CertifyReport(cert_pp, cert_p, at_xi, info, time.perf_counter() - t0, problem, point)
+    return CertifyReport(
+        cert_pp, cert_p, at_xi, info, time.perf_counter() - t0, problem, point, used
+    )
+
+
+def _fill_undetermined(cert: Any, generic: Any) -> None:
+    """Where the structured path left a notion undetermined, take the generic verdict (its
+    witness or proof stays in the generic form, re-checked by :func:`check_report`)."""
+    from .network import NetworkNotionResult
+
+    names = [k for k, r in cert.results.items() if not r.verdict.decided]
+    if not names:
+        return
+    g = generic()
+    for k in names:
+        r = g.results[k]
+        if not r.verdict.decided:
+            continue
+        v = r.verdict
+        res = NetworkNotionResult(
+            Verdict(v.outcome, "generic: " + r.reason, v.residual, v.epsilon), "generic",
+            epsilon=r.epsilon,
+        )
+        res.generic = (g, r)  # type: ignore[attr-defined]
+        cert.results[k] = res
+    cert.notes.append(f"undetermined notions {names} re-decided by the generic certifier")
+
+
+def _at_solver_xi(problem: Problem, point: LiftedPoint, xi: list[np.ndarray], tols: Tolerances) -> dict:
+    if len(xi) != problem.n_layers:
+        raise ValueError(f"xi must hold {problem.n_layers} layers; got {len(xi)}")
+    pp = pp_problem(problem, point)
+    xvec = np.concatenate([np.ravel(np.asarray(X, dtype=float), order="F") for X in xi])
+    if xvec.size != pp.h.size:
+        raise ValueError(f"xi must have {pp.h.size} entries in total; got {xvec.size}")
+    fixed = MPCC.create(
+        pp.grad_f + pp.Jh.T @ xvec,  # grad f - Jh^T mu_h with mu_h = -xi
+        g=pp.g,
+        Jg=pp.Jg,
+        groups=[(gr.indices, gr.value, gr.weight) for gr in pp.groups],
+        kink_t=pp.kink_t,
+        T=pp.T,
+        kink_coef=pp.kink_coef,
+        slope_neg=pp.slope_neg,
+        slope_pos=pp.slope_pos,
+    )
+    c = classify(fixed, tolerances=tols, notions=("KKT",), b_stationarity=False)
+    r = c.results["KKT"]
+    return {"verdict": str(r.verdict), "min_residual": r.min_residual, "reason": r.reason}
+
+
+def check_report(rep: CertifyReport, tolerances: Tolerances | None = None) -> dict[str, Any]:
+    """See :meth:`CertifyReport.check`."""
+    from .check import check as generic_check
+    from .network_check import check_direction, check_witness, network_scale
+
+    assert rep.problem is not None and rep.point is not None
+    tols = tolerances if tolerances is not None else Tolerances()
+    problem, point = rep.problem, rep.point
+    lift = problem.lift(point.W, point.b)
+    per: dict[str, Any] = {}
+    ok = True
+    for tag, cert, pt, kind in (("PP", rep.pp, point, "PP"), ("P", rep.p, lift, "P")):
+        full = None
+        if isinstance(cert, Certificate):
+            full = (pp_problem if kind == "PP" else p_problem)(problem, pt)
+            ck = generic_check(cert, full, tols)
+            per[tag] = ck
+            ok &= bool(ck.accepted)
+            continue
+        tau = tols.tol * (network_scale(problem, pt, kind) if tols.scaled else 1.0)
+        a = tols.act_tol
+        for name, r in cert.results.items():
+            key = f"{tag}.{name}"
+            if not r.verdict.decided:
+                continue
+            gen = getattr(r, "generic", None)
+            if gen is not None:
+                full = full or (pp_problem if kind == "PP" else p_problem)(problem, pt)
+                ck = generic_check(gen[0], full, tols)
+                per[key] = {"accepted": ck.per_notion[name]["status"] == "proved", "by": "generic"}
+            elif str(r.verdict) == "holds":
+                wits = r.witness if isinstance(r.witness, list) else [r.witness]
+                notion = name
+                if name == "B":
+                    notion = "KKT" if kind == "PP" else ("S" if r.method == "implication" else "W")
+                worst = 0.0
+                for w in wits:
+                    worst = np.inf if w is None else max(
+                        worst, check_witness(problem, pt, kind, notion, w, a)["max"]
+                    )
+                per[key] = {"max_violation": worst, "accepted": bool(worst <= tau)}
+            elif r.direction is None:
+                per[key] = {"accepted": False, "reason": "no proof stored"}
+            else:
+                notion = "S" if r.cone == "S" else ("W" if kind == "P" else "Clarke")
+                ck = check_direction(problem, pt, kind, notion, r.direction, a, r.slopes)
+                per[key] = {**ck, "accepted": bool(ck["valid"] and ck["bound"] > tau)}
+            ok &= bool(per[key]["accepted"])
+    return {"per_notion": per, "accepted": bool(ok)}
+
+
+def report_talk_multipliers(rep: CertifyReport, notion: str) -> dict[str, list[np.ndarray]] | None:
+    res = rep.pp.results.get(notion)
+    if res is None or str(res.verdict) != "holds" or res.witness is None:
+        return None
+    assert rep.problem is not None and rep.point is not None
+    if isinstance(rep.pp, Certificate):
+        out = talk_multipliers(rep.problem, rep.point, res.witness, "PP")
+        lay = Layout.of(rep.problem)
+        s = np.asarray(res.witness["s"], dtype=float)
+        out["S"] = [
+            np.reshape(s[lay.v_off[l] : lay.v_off[l] + U.size], U.shape, order="F")
+            for l, U in enumerate(rep.point.U)
+        ]
+        return out
+    wit = res.witness[0] if isinstance(res.witness, list) else res.witness
+    return {k: [np.asarray(a) for a in wit[k]] for k in ("Xi", "M1", "M2", "S")}

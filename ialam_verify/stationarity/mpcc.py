@@ -212,12 +212,43 @@ class MPCC:
     ) -> MPCC:
         r"""Build from sympy expressions with exact derivatives, evaluated at ``point``.
 
-        ``f`` must be smooth at the point (write nonsmooth terms with :meth:`create`); ``g >= 0``,
-        ``h = 0``, ``0 <= G _|_ H >= 0`` are lists of expressions in ``variables``. Derivatives are
-        computed symbolically and evaluated exactly (rationals stay rationals) before the conversion
-        to floats.
+        ``f``, ``g``, ``h``, ``G``, ``H`` must be smooth: an expression containing ``Abs``, ``Max``,
+        ``Min``, ``sign``, ``Heaviside``, ``Piecewise``, ``floor``, ``ceiling``, ``frac``, ``re``,
+        ``im`` or ``DiracDelta`` is refused with ``ValueError`` (sympy differentiates ``Abs`` with
+        ``sign(0) = 0``, which would make a kink look stationary). Write group-norm and piecewise-
+        linear terms with :meth:`create` (``groups=``, ``kink_t=``...), or analyze the nonsmooth
+        function exactly with :func:`ialam_verify.cases.analyze`. ``g >= 0``, ``h = 0``,
+        ``0 <= G _|_ H >= 0`` are lists of expressions in ``variables``. Derivatives are computed
+        symbolically and evaluated exactly (rationals stay rationals) before the conversion to floats.
         """
         import sympy
+
+        nonsmooth = (
+            sympy.Abs,
+            sympy.Max,
+            sympy.Min,
+            sympy.sign,
+            sympy.Heaviside,
+            sympy.Piecewise,
+            sympy.floor,
+            sympy.ceiling,
+            sympy.frac,
+            sympy.re,
+            sympy.im,
+            sympy.DiracDelta,
+        )
+        for label, exprs in (("f", [f]), ("g", g), ("h", h), ("G", G), ("H", H)):
+            for i, e in enumerate(exprs):
+                found = sorted({type(a).__name__ for a in sympy.sympify(e).atoms(*nonsmooth)})
+                if found:
+                    where = label if label == "f" else f"{label}[{i}]"
+                    raise ValueError(
+                        f"{where} = {e} contains {', '.join(found)}, which is not differentiable "
+                        "everywhere; MPCC.from_sympy needs smooth expressions. Write group norms and "
+                        "piecewise-linear terms with MPCC.create(groups=..., kink_t=..., T=..., "
+                        "kink_coef=..., slope_neg=..., slope_pos=...), or analyze the nonsmooth "
+                        "function exactly with ialam_verify.cases.analyze"
+                    )
 
         xs = list(variables)
         if not xs:
@@ -234,7 +265,11 @@ class MPCC:
         def num(e: Any) -> float:
             val = sympy.simplify(sympy.sympify(e).subs(subs))
             if not val.is_real:
-                raise ValueError(f"expression {e} does not evaluate to a real number at the point")
+                raise ValueError(
+                    f"expression {e} does not evaluate to a real number at the point (a derivative "
+                    "of a nonsmooth term such as sqrt(x**2 + y**2) at 0? write it as a group term "
+                    "with MPCC.create, or use ialam_verify.cases.analyze)"
+                )
             return float(val)
 
         def jac(exprs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 import sympy as sp
 
-from ialam_verify.cases import CustomCase, Row
+from ialam_verify.cases import CustomCase, Row, verdict_word
 from ialam_verify.cases.lifted import lifted_analysis
 
 alpha = sp.Symbol("α")
@@ -50,22 +50,36 @@ def rows():
             None,
             f"residuals r = {res.residuals}",
         ),
-        Row(NAME, "(P) MPCC W-stat.", "—", res.verdicts["W"], None, f"unique multipliers: {mult}"),
+        Row(
+            NAME,
+            "(P) MPCC W-stat.",
+            "—",
+            verdict_word(res.verdicts["W"]),
+            None,
+            f"unique multipliers: {mult}",
+        ),
         Row(
             NAME,
             "(P) MPCC A-stat.",
             "—",
-            res.verdicts["A"],
+            verdict_word(res.verdicts["A"]),
             None,
             "one multiplier ≥ 0 at each biactive index",
         ),
-        Row(NAME, "(P) MPCC C-stat.", "—", res.verdicts["C"], None, prods),
-        Row(NAME, "(P) MPCC M-stat.", "—", res.verdicts["M"], None, "both products negative"),
+        Row(NAME, "(P) MPCC C-stat.", "—", verdict_word(res.verdicts["C"]), None, prods),
+        Row(
+            NAME,
+            "(P) MPCC M-stat.",
+            "—",
+            verdict_word(res.verdicts["M"]),
+            None,
+            "both products negative",
+        ),
         Row(
             NAME,
             "(P) MPCC S-stat.",
             "—",
-            res.verdicts["S"],
+            verdict_word(res.verdicts["S"]),
             None,
             "a multiplier is negative at each biactive index",
         ),
@@ -98,7 +112,8 @@ def explain() -> str:
         "  ⇒ μ²_n = 2r_n/(1 − α), μ¹_n = −2αr_n/(1 − α)",
         "Multipliers: "
         + ", ".join(f"{k} = {_nice(v)}" for k, v in (res.w_multipliers or {}).items()),
-        f"MPCC verdicts of (P): {res.verdicts}",
+        "MPCC verdicts of (P): "
+        + ", ".join(f"{k} {verdict_word(v)}" for k, v in res.verdicts.items()),
         "Products μ¹_nμ²_n on the biactive set: "
         + ", ".join(_nice(p) for p in res.products.values()),
         "",

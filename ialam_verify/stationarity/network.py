@@ -1,0 +1,709 @@
+r"""Structured certifier of (PP) at a point of a network and of (P) at its lift.
+
+The multiplier of the constraint :math:`u = \Psi(v)w + Ab` is the backward pass
+(:mod:`.network_program`): at every entry off the kink it is unique and closed form, so one forward and
+one backward pass decide a notion when no entry is degenerate; "fails" is then proved by a direction
+(:func:`.network_check.direction_bound`) computed by one more forward pass. Degenerate entries (both
+constraints active, a kink of :math:`-\beta\sigma` at zero) and zero columns enter a program whose
+size is their number, not ``N`` (:class:`.network_program.ReducedProgram`).
+
+Verdicts (the same promises as :func:`.classify.classify`):
+
+* ``holds``: a witness (all multipliers, per layer) whose residual and membership violations,
+  recomputed by :func:`.network_check.check_witness`, are at most ``tol``;
+* ``fails``: a direction ``d`` with :math:`J_h d = 0`, in the notion's cone, whose bound
+  :math:`-D/\|d\|_1 > \mathrm{tol}` (every multiplier of the set has a larger residual);
+* ``undetermined`` otherwise, with the best witness residual (the notion holds at every
+  tolerance above it: ``epsilon``) and the best proved lower bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..model.problem import LiftedPoint, Problem
+from ..verdict import Verdict
+from .kernel import Tolerances
+from .network_check import (
+    P_NOTIONS,
+    PAIR_BRANCHES,
+    Activity,
+    check_direction,
+    check_witness,
+    network_scale,
+    propagate_direction,
+    residual_blocks,
+)
+from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
+
+#: relative slack on a proved bound: rounding in the forward pass of ``d``
+_BOUND_SLACK = 1e-9
+
+
+@dataclass
+class NetworkNotionResult:
+    """One notion: its :class:`~ialam_verify.verdict.Verdict`, how it was decided, the witness
+    (``Xi, M1, M2, S, Z``: per-layer arrays; ``None`` unless it holds; for B a list, one per branch),
+    the proof of failure (``direction``: per-layer ``W, b, V, U``; ``slopes`` of its branch) and the
+    numbers: ``epsilon`` (best witness residual: the notion holds at every tol above it) and
+    ``lower_bound`` (proved: no multiplier of the set has a smaller residual)."""
+
+    verdict: Verdict
+    method: str
+    witness: dict[str, list[np.ndarray]] | list[dict[str, list[np.ndarray]]] | None = None
+    direction: dict[str, list[np.ndarray]] | None = None
+    slopes: list[np.ndarray] | None = None
+    epsilon: float | None = None
+    lower_bound: float | None = None
+    cone: str = ""  # the cone of ``direction``: "PP", "W" (every (P) notion) or "S"
+    branch_slopes: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.verdict.reason
+
+    @property
+    def min_residual(self) -> float | None:
+        return self.epsilon
+
+    @property
+    def witness_residual(self) -> float | None:
+        return self.epsilon if self.verdict.outcome.value == "holds" else None
+
+
+@dataclass
+class NetworkCertificate:
+    """Certificate of (PP) (``kind="PP"``: KKT, Clarke, B) or (P) (``kind="P"``: W, A, C, M, S, B)
+    at one point; the same reading surface as :class:`.classify.Certificate`."""
+
+    kind: str
+    tolerances: Tolerances
+    scale: float
+    margin: float
+    results: dict[str, NetworkNotionResult]
+    activity: dict[str, Any]
+    feasibility: dict[str, float]
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    nonsmooth: str = "limiting"
+
+    @property
+    def tol(self) -> float:
+        return self.tolerances.tol
+
+    @property
+    def act_tol(self) -> float:
+        return self.tolerances.act_tol
+
+    @property
+    def band(self) -> float:
+        return self.tolerances.band
+
+    @property
+    def residual_tol(self) -> float:
+        """The absolute residual tolerance used: ``tol`` times ``scale`` (1 when not scaled)."""
+        return self.tolerances.tol * (self.scale if self.tolerances.scaled else 1.0)
+
+    @property
+    def strongest(self) -> list[str]:
+        order = ["S", "M", "A", "C", "W"] if self.kind == "P" else ["KKT", "Clarke"]
+        implied = {"S": {"M", "A", "C", "W"}, "M": {"A", "C", "W"}, "A": {"W"}, "C": {"W"}}
+        implied.update({"W": set(), "KKT": {"Clarke"}, "Clarke": set()})
+        covered: set[str] = set()
+        out = []
+        for n in order:
+            if n in self.results and self.results[n].verdict == "holds":
+                if n not in covered:
+                    out.append(n)
+                covered |= implied[n]
+        return out
+
+    def verdicts(self) -> dict[str, str]:
+        return {k: str(v.verdict) for k, v in self.results.items()}
+
+    def to_generic(self, problem: Problem, point: LiftedPoint):
+        """This certificate as a :class:`.classify.Certificate` of the full problem (``point``: the
+        point for "PP", the lift for "P"), for :func:`.classify.check` (small sizes)."""
+        from .lifted import network_certificate_to_generic
+
+        return network_certificate_to_generic(self, problem, point)
+
+
+# ------------------------------------------------------------------------------- deciding
+def _flat(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(b, order="F") for b in blocks])
+
+
+def _least_squares_witness(dec: _Decider) -> dict | None:
+    r"""(P): the witness whose :math:`\xi` at the biactive entries minimizes
+    :math:`\|R^W, R^b\|_2`. Its residual ``r`` satisfies :math:`B^T r = 0`, which is, by the
+    adjoint of the backward pass, :math:`du = 0` at the biactive entries for ``d = -r`` pushed
+    forward: a direction in the cone of W (hence of every (P) notion)."""
+    rp = dec.program()
+    if isinstance(rp, str) or rp.K == 0:
+        return None
+    xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
+    return rp.to_witness(
+        "W",
+        {"xi": xi, "s": None, "Z": [np.zeros(r.size) for _, _, r in rp.zero_groups]}
+        if not rp.zero_groups
+        else {"xi": xi, "s": None, "Z": _zero_group_projection(rp, xi)},
+    )
+
+
+def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
+    out = []
+    E = rp.e0 + rp.B @ xi
+    lam = rp.st.problem.lambda_w
+    for _, _, rows in rp.zero_groups:
+        a = -E[rows]
+        nrm = float(np.linalg.norm(a))
+        out.append(a * min(1.0, lam / nrm) if nrm > 0 else a)
+    return out
+
+
+def _fails_by_direction(
+    st: Structure,
+    notion: str,
+    wit: dict,
+    tol: float,
+    slopes=None,
+    extra: list | None = None,
+    blocks: dict | None = None,
+    robust: Activity | None = None,
+):
+    """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
+    the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
+    condition is most violated."""
+    p, pt = st.problem, st.point
+    if blocks is None:
+        blocks = residual_blocks(p, pt, st.kind, wit)
+    best = (0.0, None)
+
+    def attempt(dW, db, seed):
+        nonlocal best
+        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust)
+        if prop is None:
+            return
+        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
+        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
+        if chk["valid"] and chk["bound"] > best[0]:
+            best = (chk["bound"], d)
+
+    def done() -> bool:
+        return best[0] > tol * (1 + _BOUND_SLACK)
+
+    attempt([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)
+    for w in extra or []:
+        if done():
+            return best
+        eb = residual_blocks(p, pt, st.kind, w)
+        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
+    if done():
+        return best
+    zW = [np.zeros_like(W) for W in pt.W]
+    zb = [np.zeros_like(b) for b in pt.b]
+    G = backward(st)[1]
+    seeds = []
+    for l, g in enumerate(G):
+        if st.kind == "PP":
+            v1 = np.where(st.cond[l] == 1, np.maximum(-g, 0.0), 0.0)
+            v2 = np.where(st.cond[l] == 2, np.abs(g), 0.0)
+            v = np.maximum(v1, v2)
+        elif notion == "S":
+            v = np.where(st.act.G[l] & st.act.H[l], np.maximum(-g, 0.0), 0.0)
+        else:
+            continue
+        for flat in np.argsort(v, axis=None)[::-1][:5]:
+            i, n = np.unravel_index(flat, v.shape)
+            if v[i, n] > 0:
+                sign = -np.sign(g[i, n]) if st.cond[l][i, n] == 2 else 1.0
+                seeds.append((v[i, n], (l, int(i), int(n), float(sign))))
+    seeds.sort(key=lambda x: -x[0])
+    for _, seed in seeds[:5]:
+        attempt(zW, zb, seed)
+        if done():
+            break
+    return best
+
+
+class _Decider:
+    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None):
+        self.p, self.pt, self.kind = problem, point, kind
+        self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
+        self.act = Activity.at(problem, point, act_tol, kind)
+        self.robust = robust
+        self.st = Structure.of(problem, point, kind, self.act)
+        self.Xi, self.G = backward(self.st)
+        self._rp: ReducedProgram | None | str = None
+        self._memo: dict = {}
+        self._default: dict = {}
+        self._proofs: dict = {}
+        self._blocks: dict = {}
+
+    def relaxation_value(self) -> float:
+        """Optimal value of the restricted program of the largest set (Clarke for (PP), W for (P)):
+        no smaller set has a restricted witness below it."""
+        rp = self.program()
+        if isinstance(rp, str):
+            return np.inf
+        if self.kind == "PP":
+            label, kw = "Clarke LP", {}
+        else:
+            label, kw = "LP", {"pair_patterns": (np.full(rp.K, "f"), np.full(rp.K, "f"))}
+        key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+        if key not in self._memo:
+            self._memo[key] = rp.solve("Clarke" if self.kind == "PP" else "W", **kw)
+        val = self._memo[key][1]
+        return np.inf if val is None else val
+
+    def program(self) -> ReducedProgram | str:
+        if self._rp is None:
+            try:
+                self._rp = ReducedProgram.build(self.st)
+            except TooLarge as exc:
+                self._rp = str(exc)
+        return self._rp
+
+    def blocks(self, wit: dict) -> dict:
+        key = id(wit)
+        if key not in self._blocks:
+            self._blocks[key] = (wit, residual_blocks(self.p, self.pt, self.kind, wit))
+        return self._blocks[key][1]
+
+    def check(self, notion: str, wit: dict) -> float:
+        b = self.blocks(wit)
+        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol, b)["max"]
+
+    def proof(self, notion: str, wit: dict, extra: list | None = None):
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
+        key = (cone, id(wit), len(extra or []))
+        if key not in self._proofs:
+            self._proofs[key] = _fails_by_direction(
+                self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit),
+                robust=self.robust,
+            )
+        return self._proofs[key]
+
+    def _ls_extra(self) -> list:
+        if self.kind != "P" or not self.st.n_free:
+            return []
+        if "ls" not in self._default:
+            self._default["ls"] = _least_squares_witness(self)
+        ls = self._default["ls"]
+        return [] if ls is None else [ls]
+
+    def _fails(self, bound, d, best, notion) -> NetworkNotionResult:
+        cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
+        return NetworkNotionResult(
+            Verdict.fails(
+                f"direction d with J_h d = 0 in the cone: every multiplier has residual >= "
+                f"{bound:.3g} > tol {self.tol:g}",
+                residual=best[0],
+                epsilon=best[0],
+            ),
+            "direction",
+            direction=d,
+            epsilon=best[0],
+            lower_bound=bound,
+            cone=cone,
+        )
+
+    def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
+        """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`) until a
+        witness passes; return the best (residual, witness, method)."""
+        rp = self.program()
+        best: tuple[float, dict | None, str] = (np.inf, None, "")
+        if isinstance(rp, str):
+            return best
+        for label, kw in runs:
+            key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+            if key not in self._memo:
+                self._memo[key] = rp.solve(notion, **kw)
+            status, val, sol = self._memo[key]
+            if sol is None:
+                continue
+            wit = rp.to_witness(notion, sol)
+            r = self.check(notion, wit)
+            if r < best[0]:
+                best = (r, wit, f"{label} over {rp.K} free entries")
+            if r <= self.tol:
+                break
+        return best
+
+    def default_witness(self, notion: str) -> tuple[dict, float]:
+        """The backward-pass witness and its checked residual; computed once when it does not
+        depend on the notion (no free entry: same multipliers, same membership numbers)."""
+        key = "any" if self.st.n_free == 0 else notion
+        if key not in self._default:
+            wit0 = witness(self.st, notion, self.Xi, self.G)
+            self._default[key] = (wit0, self.check(notion, wit0))
+        return self._default[key]
+
+    def decide(self, notion: str, proof_from: NetworkNotionResult | None = None):
+        tol, st = self.tol, self.st
+        if proof_from is not None and proof_from.verdict == "fails":
+            # a subset of a set with no multiplier of residual <= tol has none either
+            v = proof_from.verdict
+            return NetworkNotionResult(
+                Verdict.fails(f"implied: the larger set fails. {v.reason}", residual=v.residual,
+                              epsilon=v.epsilon),
+                "implied", direction=proof_from.direction, slopes=proof_from.slopes,
+                epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
+                cone=proof_from.cone,
+            )
+        wit0, r0 = self.default_witness(notion)
+        if r0 <= tol:
+            return NetworkNotionResult(
+                Verdict.holds("backward-pass witness checked with numpy", residual=r0, epsilon=r0),
+                "backward pass",
+                wit0,
+                epsilon=r0,
+            )
+        best = (r0, wit0, "backward pass")
+        # a proof of failure makes any search useless: try it first (for (P) with the
+        # least-squares witness too, which needs the program's matrices but no solver)
+        bound, d = self.proof(notion, wit0, self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best, notion)
+        relax_ok = st.n_free and (
+            notion in ("Clarke", "W") or self.relaxation_value() <= tol * (1 + 1e-6)
+        )
+        if relax_ok:
+            for runs in self._runs(notion):
+                cand = self.try_solutions(notion, runs)
+                if cand[0] < best[0]:
+                    best = cand
+                if best[0] <= tol:
+                    return NetworkNotionResult(
+                        Verdict.holds(
+                            f"witness from the {best[2]}, checked with numpy",
+                            residual=best[0],
+                            epsilon=best[0],
+                        ),
+                        best[2],
+                        best[1],
+                        epsilon=best[0],
+                    )
+        bound, d = self.proof(notion, best[1], self._ls_extra())
+        if bound > tol * (1 + _BOUND_SLACK):
+            return self._fails(bound, d, best, notion)
+        why = f"best witness residual {best[0]:.3g} > tol {tol:g}; proved lower bound {bound:.3g}"
+        rp = self.program() if st.n_free else None
+        if isinstance(rp, str):
+            why += f"; reduced program not built ({rp})"
+        elif (
+            st.n_free
+            and notion in ("A", "C", "M", "KKT")
+            and self._n_branches(notion) > self.max_branches
+        ):
+            why += f"; {self._n_branches(notion)} branches > max_branches {self.max_branches}"
+        return NetworkNotionResult(
+            Verdict.undetermined(why, residual=best[0], epsilon=best[0]),
+            best[2],
+            epsilon=best[0],
+            lower_bound=bound,
+        )
+
+    def _n_branches(self, notion: str) -> int:
+        rp = self.program()
+        if isinstance(rp, str):
+            return 0
+        if notion == "KKT":
+            return 2 ** int(rp.kz_beta.sum())
+        if self.kind == "P":
+            return len(PAIR_BRANCHES[notion]) ** rp.K
+        return 1
+
+    def _runs(self, notion: str):
+        """Groups of programs to try, cheapest first."""
+        rp = self.program()
+        if isinstance(rp, str):
+            return
+        al = self.p.alpha
+        if self.kind == "PP":
+            yield [("Clarke LP", {})]
+            if notion == "KKT" and rp.kz_beta.any():
+                self.relaxation_value()
+                sol = self._memo[("", "Clarke LP", repr([]))][2]
+                if sol is not None and sol["s"] is not None:
+                    snapped = np.where(np.abs(sol["s"] - al) <= np.abs(sol["s"] - 1), al, 1.0)
+                    yield [("LP at the rounded slopes", {"slopes": snapped})]
+                yield [("LP at the one-sided slopes", {"slopes": rp.s_fixed})]
+                nk = int(rp.kz_beta.sum())
+                if 2**nk <= self.max_branches:
+                    kb = np.flatnonzero(rp.kz_beta)
+                    runs = []
+                    for choice in itertools.product((al, 1.0), repeat=nk):
+                        s = rp.s_fixed.copy()
+                        s[kb] = choice
+                        runs.append(("branch enumeration", {"slopes": s}))
+                    yield runs
+            return
+        K = rp.K
+        if notion == "W":
+            yield [("LP", {"pair_patterns": (np.full(K, "f"), np.full(K, "f"))})]
+            return
+        yield [("S LP", {"pair_patterns": (np.full(K, "+"), np.full(K, "+"))})]
+        if notion == "S":
+            return
+        branches = PAIR_BRANCHES[notion]
+        if len(branches) ** K <= self.max_branches:
+            runs = []
+            for choice in itertools.product(branches, repeat=K):
+                nu = np.array([c[0] for c in choice] or [], dtype="<U1")
+                w = np.array([c[1] for c in choice] or [], dtype="<U1")
+                runs.append(("branch enumeration", {"pair_patterns": (nu, w)}))
+            yield runs
+
+    def decide_b(
+        self, kkt_or_w: NetworkNotionResult, s_res: NetworkNotionResult | None = None
+    ) -> NetworkNotionResult:
+        """B of (PP) (of (P) when ``kind == "P"``; ``s_res`` is then the S result)."""
+        rp_needed = self.st.n_free > 0
+        if self.kind == "P":
+            bi = sum(int((g & h).sum()) for g, h in zip(self.act.G, self.act.H, strict=True))
+            w = kkt_or_w
+            if bi and w.verdict == "fails" and w.cone == "W" and w.direction is not None:
+                # every B branch lies in W's set; the W direction keeps G = H = 0 at the biactive
+                # entries, so it is also a descent direction on the linearized MPCC cone
+                v = w.verdict
+                return NetworkNotionResult(
+                    Verdict.fails("W fails, and each B branch lies in W's set. " + v.reason,
+                                  residual=v.residual, epsilon=v.epsilon),
+                    "implied", None, w.direction, None, w.epsilon, w.lower_bound, cone="W",
+                )
+            if bi and s_res is not None and s_res.verdict == "holds":
+                v = s_res.verdict
+                return NetworkNotionResult(
+                    Verdict.holds("S holds and S => B (no kink in (P)). " + v.reason,
+                                  residual=v.residual, epsilon=v.epsilon),
+                    "implication", s_res.witness, None, None, s_res.epsilon,
+                )
+            if bi == 0:
+                v = kkt_or_w.verdict
+                return NetworkNotionResult(
+                    Verdict(
+                        v.outcome,
+                        "no biactive entry: one branch, B <=> W. " + v.reason,
+                        v.residual,
+                        v.epsilon,
+                    ),
+                    "same as W",
+                    kkt_or_w.witness,
+                    kkt_or_w.direction,
+                    None,
+                    kkt_or_w.epsilon,
+                    kkt_or_w.lower_bound,
+                )
+            return NetworkNotionResult(
+                Verdict.undetermined(
+                    f"{bi} biactive entries: B of (P) is left to method='generic'"
+                ),
+                "not decided",
+            )
+        nk = sum(int((kz & (b > 0)).sum()) for kz, b in zip(self.act.kz, self.p.beta, strict=True))
+        if nk == 0 or kkt_or_w.verdict == "fails":
+            v = kkt_or_w.verdict
+            why = (
+                "no concave kink at zero: one branch, B <=> KKT. "
+                if nk == 0
+                else "KKT fails and B implies KKT. "
+            )
+            return NetworkNotionResult(
+                Verdict(v.outcome, why + v.reason, v.residual, v.epsilon),
+                "same as KKT",
+                kkt_or_w.witness,
+                kkt_or_w.direction,
+                None,
+                kkt_or_w.epsilon,
+                kkt_or_w.lower_bound,
+            )
+        if 2**nk > self.max_branches or not rp_needed or isinstance(self.program(), str):
+            return NetworkNotionResult(
+                Verdict.undetermined(
+                    f"{nk} kinks at zero: 2^{nk} branches > max_branches {self.max_branches}"
+                ),
+                "not decided",
+            )
+        rp = self.program()
+        assert isinstance(rp, ReducedProgram)
+        al = self.p.alpha
+        kb = np.flatnonzero(rp.kz_beta)
+        wits, worst, branch_slopes = [], 0.0, []
+        for choice in itertools.product((al, 1.0), repeat=nk):
+            s = rp.s_fixed.copy()
+            s[kb] = choice
+            _, _, sol = rp.solve("KKT", slopes=s)
+            wit = rp.to_witness("KKT", sol) if sol is not None else None
+            r = self.check("KKT", wit) if wit is not None else np.inf
+            if r > self.tol:
+                slopes = [np.asarray(x) for x in rp.split(s)]
+                full = [S.copy() for S in self.st.s_def]
+                for l, (i, n) in enumerate(rp.loc):
+                    full[l][i, n] = slopes[l]
+                bound, d = _fails_by_direction(
+                    self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full
+                )
+                if bound > self.tol * (1 + _BOUND_SLACK):
+                    return NetworkNotionResult(
+                        Verdict.fails(
+                            f"branch {choice}: descent direction, bound {bound:.3g}", residual=r
+                        ),
+                        "direction",
+                        direction=d,
+                        slopes=full,
+                        lower_bound=bound,
+                    )
+                return NetworkNotionResult(
+                    Verdict.undetermined(f"branch {choice}: residual {r:.3g}, bound {bound:.3g}"),
+                    "branch enumeration",
+                )
+            wits.append(wit)
+            full_s = [S.copy() for S in self.st.s_def]
+            lo_s = []
+            for l, (i, n) in enumerate(rp.loc):
+                full_s[l][i, n] = rp.split(s)[l]
+            for l, S in enumerate(full_s):
+                # kinks at zero with beta = 0 are convex (not branched): their interval
+                lo_s.append(np.where(self.act.kz[l] & (self.p.beta[l] == 0), self.p.alpha, S))
+                full_s[l] = np.where(self.act.kz[l] & (self.p.beta[l] == 0), 1.0, S)
+            kzf = _flat(self.act.kz).astype(bool)  # the kernel's branches list kinks at zero only
+            branch_slopes.append((_flat(lo_s)[kzf], _flat(full_s)[kzf]))
+            worst = max(worst, r)
+        return NetworkNotionResult(
+            Verdict.holds(
+                f"all {len(wits)} slope branches have witnesses", residual=worst, epsilon=worst
+            ),
+            "branch enumeration",
+            wits,
+            epsilon=worst,
+            branch_slopes=branch_slopes,
+        )
+
+
+def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: float) -> bool:
+    """Whether the evidence of every decided verdict still proves it with the activity at ``a``
+    (then the verdict cannot change there and no new search is needed)."""
+    seen: dict[int, bool] = {}
+    for name, res in results.items():
+        if not res.verdict.decided:
+            continue
+        if str(res.verdict) == "holds":
+            wit = res.witness
+            if wit is None or isinstance(wit, list):
+                return False
+            notion = name
+            if name == "B":
+                notion = "KKT" if dec.kind == "PP" else ("S" if res.method == "implication" else "W")
+            key = id(wit) * 16 + hash(notion) % 16
+            if key not in seen:
+                chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit))
+                seen[key] = chk["max"] <= dec.tol
+        else:
+            d = res.direction
+            if d is None:
+                return False
+            notion = "S" if res.cone == "S" else ("W" if dec.kind == "P" else "Clarke")
+            key = id(d) * 16 + (1 if res.slopes is None else 2)
+            if key not in seen:
+                chk = check_direction(dec.p, dec.pt, dec.kind, notion, d, a, res.slopes)
+                seen[key] = bool(chk["valid"] and chk["bound"] > dec.tol * (1 + _BOUND_SLACK))
+        if not seen[key]:
+            return False
+    return True
+
+
+def decide_notions(
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    *,
+    tolerances: Tolerances | None = None,
+    max_branches: int = 64,
+) -> NetworkCertificate:
+    """Decide every notion of ``kind`` ("PP" at ``point`` as given, "P" at ``point`` which must be
+    the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`.
+    The residual tolerance is ``tolerances.tol`` times :func:`.network_check.network_scale` (the
+    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``."""
+    t0 = time.perf_counter()
+    tols = tolerances if tolerances is not None else Tolerances()
+    if kind not in ("PP", "P"):
+        raise ValueError(f"kind must be 'PP' or 'P'; got {kind!r}")
+    scale = network_scale(problem, point, kind)
+    tol = tols.tol * (scale if tols.scaled else 1.0)
+    act_tol, band = tols.act_tol, tols.band
+
+    def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
+        robust = Activity.at(problem, point, act_tol * band, kind) if kind == "PP" else None
+        dec = _Decider(problem, point, kind, tol, a, max_branches, robust)
+        res: dict[str, NetworkNotionResult] = {}
+        if kind == "PP":
+            res["Clarke"] = dec.decide("Clarke")
+            res["KKT"] = dec.decide("KKT", proof_from=res["Clarke"])
+            res["B"] = dec.decide_b(res["KKT"])
+        else:
+            res["W"] = dec.decide("W")
+            for n in P_NOTIONS[1:]:
+                res[n] = dec.decide(n, proof_from=res["W"])
+            res["B"] = dec.decide_b(res["W"], res["S"])
+        return dec, res
+
+    dec, results = run(act_tol)
+    notes: list[str] = []
+    key = dec.act.key()
+    for other in (act_tol / band, act_tol * band):
+        if Activity.at(problem, point, other, kind).key() == key:
+            continue
+        if _all_confirmed(dec, results, other):
+            notes.append(
+                f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}]: every "
+                f"decided verdict's evidence re-checked at act_tol = {other:g}"
+            )
+            continue
+        _, alt = run(other)
+        for k, res in results.items():
+            a = alt[k].verdict
+            if res.verdict.decided and a.decided and a.outcome != res.verdict.outcome:
+                res.verdict = Verdict.undetermined(
+                    f"verdict changes within the activity band: {res.verdict} at act_tol="
+                    f"{act_tol:g}, {a} at {other:g}",
+                    residual=res.verdict.residual,
+                    epsilon=res.verdict.epsilon,
+                )
+        notes.append(
+            f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}] were "
+            "re-classified both ways"
+        )
+    unit = scale if tols.scaled else 1.0
+    for res in results.values():  # epsilon in the tolerance's units, as the kernel reports it
+        if res.epsilon is not None and getattr(res, "generic", None) is None:
+            res.epsilon = res.epsilon / unit
+            v = res.verdict
+            res.verdict = Verdict(v.outcome, v.reason, v.residual, res.epsilon)
+    act = dec.act
+    activity = {
+        "activity_tol": act_tol,
+        "free_entries": dec.st.n_free,
+        "kinks_at_zero": int(sum(k.sum() for k in act.kz)),
+        "biactive": int(sum((g & h).sum() for g, h in zip(act.G, act.H, strict=True))),
+        "zero_columns": int(sum(z.sum() for z in act.zero_cols)),
+    }
+    feas = {
+        "h": float(max(np.max(np.abs(R), initial=0.0) for R in problem.residual(point))),
+        "g": problem.inequality_violation(point),
+    }
+    if max(feas.values()) > act_tol:
+        notes.append(
+            f"the point violates the constraints by {max(feas.values()):.3g} > act_tol; the "
+            "notions are evaluated at it as given"
+        )
+    return NetworkCertificate(
+        kind, tols, scale, tols.margin * scale, results, activity, feas,
+        time.perf_counter() - t0, notes,
+    )
