@@ -22,6 +22,7 @@ def _text(cell: dict) -> str:
             out.append(o.get("text", ""))
         elif "data" in o:
             out.append(o["data"].get("text/plain", ""))
+            out.append(o["data"].get("text/markdown", ""))
     return "".join(out)
 
 
@@ -49,6 +50,9 @@ def test_teaching_notebook_executes(monkeypatch) -> None:
     assert "[1, 3]" in chain, chain  # the Clarke set at the kink, printed by the exact analysis
     example3 = next(t for s, t in by_source.items() if s.startswith('show(cases["talk_example3"])'))
     assert "ERRATUM" in example3, example3  # the talk's errata are shown
-    assert any(o.get("output_type") == "display_data" for c in code for o in c.outputs), "no figure"
+    pngs = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 2, "the chain rule and example (3) are drawn"
+    analysis = by_source["chain.analysis  # the exact analysis, as a table"]
+    assert "\\left[1, 3\\right]" in analysis, analysis  # Clarke set [1, 3] in the rich display
     verdicts = texts[-1]  # the certificate of the trained network
     assert any(v in verdicts for v in ("holds", "fails", "undetermined")), verdicts
