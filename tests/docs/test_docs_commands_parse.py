@@ -3,7 +3,10 @@
 Commands are taken from code lines (fenced or indented; ``$ `` prompts, ``VAR=value`` prefixes and
 ``\\`` continuations handled; a comment, pipe or redirection ends the command) and from inline code
 spans. A span whose subcommand is a placeholder in capitals (``ialam-verify COMMAND --help``) is
-skipped. ``compare`` commands must also pass the check that refuses flags their mode would ignore.
+skipped. An inline *mention* (``ialam-verify certify``) or *synopsis* (placeholders in capitals, or
+``[--flag X]``) is checked for what it can be: the subcommand exists and every ``--flag`` it names is
+one of that subcommand's options. ``compare`` commands must also pass the check that refuses flags
+their mode would ignore.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _ENV = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 _INLINE = re.compile(r"(?<!`)`(ialam-verify\s[^`]+)`(?!`)")
+_PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_]*(\.[a-z]+)?$")
 
 
 def _clean(text: str) -> list[str] | None:
@@ -34,6 +38,11 @@ def _clean(text: str) -> list[str] | None:
             tokens = tokens[:i]
             break
     return tokens[1:]
+
+
+def is_synopsis(args: list[str]) -> bool:
+    """A mention or synopsis rather than a command line (see the module docstring)."""
+    return len(args) == 1 or any(_PLACEHOLDER.match(a) or "[" in a or "]" in a for a in args[1:])
 
 
 def commands() -> list[tuple[str, list[str]]]:
@@ -71,6 +80,14 @@ def test_the_docs_show_commands_of_every_subcommand() -> None:
 @pytest.mark.parametrize(("where", "args"), COMMANDS, ids=[w for w, _ in COMMANDS])
 def test_docs_command_parses(where: str, args: list[str], capsys) -> None:
     parser = build_parser()
+    if "(inline)" in where and is_synopsis(args):
+        sub = next(a for a in parser._actions if a.dest == "command").choices
+        assert args[0] in sub, f"{where}: no subcommand {args[0]!r}"
+        known = sub[args[0]]._option_string_actions
+        flags = [a.strip("[]").split("=")[0] for a in args[1:] if a.strip("[]").startswith("-")]
+        unknown = [f for f in flags if f not in known]
+        assert not unknown, f"{where}: `ialam-verify {shlex.join(args)}` names unknown {unknown}"
+        return
     try:
         ns = parser.parse_args(args)
     except SystemExit as exc:
@@ -102,3 +119,10 @@ def test_the_extractor_reads_what_it_should() -> None:
     assert _clean("pip install -e .") is None
     with pytest.raises(SystemExit):  # and a wrong command is caught
         build_parser().parse_args(_clean("ialam-verify compare --no-such-flag") or [])
+
+
+def test_mentions_and_synopses_are_told_from_command_lines() -> None:
+    assert is_synopsis(["certify"])
+    assert is_synopsis(["certify", "WEIGHTS.npz", "--alpha", "A", "[--beta", "B]"])
+    assert not is_synopsis(["certify", "run", "--require", "KKT"])
+    assert not is_synopsis(["compare", "--data", "synthetic-L2"])
