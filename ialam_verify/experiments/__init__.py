@@ -4,7 +4,8 @@
 - :mod:`.baselines`: SGD, Adagrad, AdagradDecay, Adadelta, Adam, Adamax on problem (1), the group
   lasso as a subgradient or as a proximal step; the learning-rate search.
 - :mod:`.runner`: one comparison run, its tables at equal wall time and equal epochs.
-- :mod:`.plots`: PNG plots against wall time and epochs.
+- :mod:`.plots`: PNG plots against wall time and epochs; :mod:`.styles`: one colour-and-style per
+  method, shared by every plot.
 - :mod:`.grid`: a grid of MNIST problems through joblib (resumable), and :mod:`.profiles`: the
   Dolan-Moré performance profiles.
 - :mod:`.progress`: the progress bar.

@@ -29,14 +29,15 @@ import itertools
 import json
 import math
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..io import atomic_write_json
-from .baselines import parse_method
 from .progress import Progress
+from .runner import check_method
 
 AXES = ("n_samples", "widths", "alpha", "lambda_w", "seed")
 
@@ -92,9 +93,10 @@ def validate_grid(grid: Any) -> dict[str, Any]:
     methods = grid["methods"]
     if not isinstance(methods, list) or not methods:
         raise ValueError("grid['methods'] must be a non-empty list")
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"grid['methods'] names a method more than once: {methods}")
     for m in methods:
-        if m != "IALAM":
-            parse_method(m)
+        check_method(m)
     budget = grid["budget"]
     if not isinstance(budget, dict) or not set(budget) <= {"max_seconds", "max_epochs"}:
         raise ValueError("grid['budget'] must be an object with max_seconds and/or max_epochs")
@@ -131,6 +133,17 @@ def _budget(grid: dict[str, Any]) -> tuple[float, float]:
 
 def run_problem(grid: dict[str, Any], spec: dict[str, Any], out_dir: str, threads: int = 1) -> str:
     """Run every method on one problem and write ``out_dir/<id>.json`` atomically; return the id."""
+    result = solve_problem(grid, spec, threads)
+    atomic_write_json(Path(out_dir) / f"{spec['id']}.json", result)
+    return spec["id"]
+
+
+def solve_problem(grid: dict[str, Any], spec: dict[str, Any], threads: int = 1) -> dict[str, Any]:
+    """Run every method on one problem; return its JSON-safe result (what :func:`run_problem` writes).
+
+    This is what a cluster worker runs: it reads MNIST from ``grid["mnist_dir"]`` (so that folder must
+    exist on every worker) and sends the result back; the result file is written by the caller.
+    """
     from ..data.mnist import mnist_problem
     from .measure import Context
     from .runner import Settings, run_comparison
@@ -163,8 +176,8 @@ def run_problem(grid: dict[str, Any], spec: dict[str, Any], out_dir: str, thread
         for r in result["methods"].values():
             r["history"] = None
     result["problem"] = spec
-    atomic_write_json(Path(out_dir) / f"{spec['id']}.json", _json_safe(result))
-    return spec["id"]
+    result["worker"] = {"host": socket.gethostname(), "pid": os.getpid()}  # where it ran
+    return _json_safe(result)
 
 
 def _json_safe(obj: Any) -> Any:
@@ -180,12 +193,13 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
-def _prepare_backend(backend: str) -> None:
-    """Register the cluster backends joblib does not know by itself.
+def _prepare_backend(backend: str) -> Any:
+    """Register the cluster backends joblib does not know by itself; return a client made here.
 
     ``"ray"``: :func:`ray.util.joblib.register_ray` (connects to ``RAY_ADDRESS`` when set).
     ``"dask"``: joblib knows it once a ``distributed.Client`` exists; one is created for the scheduler
-    at ``DASK_SCHEDULER_ADDRESS`` (or a local cluster) unless the caller made one already.
+    at ``DASK_SCHEDULER_ADDRESS`` (or a local cluster) unless the caller made one already. The client
+    created here is returned so that :func:`run_grid` closes it; ``None`` otherwise.
     """
     if backend == "ray":
         try:
@@ -195,7 +209,8 @@ def _prepare_backend(backend: str) -> None:
                 "backend 'ray' needs the ray package (pip install 'ray[default]')"
             ) from exc
         register_ray()
-    elif backend == "dask":
+        return None
+    if backend == "dask":
         try:
             from distributed import Client, get_client
         except ImportError as exc:
@@ -203,7 +218,14 @@ def _prepare_backend(backend: str) -> None:
         try:
             get_client()
         except ValueError:
-            Client(os.environ.get("DASK_SCHEDULER_ADDRESS"))
+            address = os.environ.get("DASK_SCHEDULER_ADDRESS")
+            try:
+                return Client(address, timeout="30s") if address else Client()
+            except OSError as exc:
+                raise ValueError(
+                    f"backend 'dask': no scheduler at DASK_SCHEDULER_ADDRESS={address!r} ({exc})"
+                ) from exc
+    return None
 
 
 def run_grid(
@@ -232,16 +254,23 @@ def run_grid(
     bar.update(len(skipped))
     if todo:
         config: dict[str, Any] = {"n_jobs": n_jobs}
+        client = None
         if backend is not None:
-            _prepare_backend(backend)
+            client = _prepare_backend(backend)
             config["backend"] = backend
-        with parallel_config(**config):
-            gen = Parallel(return_as="generator_unordered")(
-                delayed(run_problem)(grid, s, str(out), threads_per_job) for s in todo
-            )
-            for pid in gen:
-                done.append(pid)
-                bar.update(advance=1, info=pid)
+        try:
+            with parallel_config(**config):
+                gen = Parallel(return_as="generator_unordered")(
+                    delayed(solve_problem)(grid, s, threads_per_job) for s in todo
+                )
+                for result in gen:  # written here, so workers need no shared output folder
+                    pid = result["problem"]["id"]
+                    atomic_write_json(out / f"{pid}.json", result)
+                    done.append(pid)
+                    bar.update(advance=1, info=pid)
+        finally:
+            if client is not None:
+                client.close()
     bar.close()
     return {"done": done, "skipped": skipped, "total": len(specs)}
 
@@ -271,6 +300,21 @@ def collect(
     return ids, np.array(rows, dtype=float).reshape(len(rows), len(grid["methods"]))
 
 
+def wins_line(summary: dict[str, Any], metric: str) -> str:
+    """One line: on how many of the finished problems each method reached the best ``metric``.
+
+    Ties count for every tied method, so the counts may add up to more than the number of problems.
+    """
+    from .runner import SHORT
+
+    n = len(summary[metric]["problems"])
+    wins = ", ".join(f"{m} {w}" for m, w in summary[metric]["wins"].items())
+    return (
+        f"{SHORT.get(metric, metric)}: number of the {n} problems on which each method is best "
+        f"(ties count for each): {wins}"
+    )
+
+
 def grid_profiles(grid: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Performance profiles of TrainErr and TestErr over the finished problems: PNGs in ``out_dir``
     and the cost tables in ``out_dir/profiles.json``."""
@@ -293,5 +337,9 @@ def grid_profiles(grid: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict
             "costs": _json_safe(costs.tolist()),
             "wins": {m: int(np.sum(ratios[:, j] == 1.0)) for j, m in enumerate(grid["methods"])},
         }
+        # a problem on which every method failed (every cost infinite) is a failed run
+        summary["unusable_problems"] = [
+            p for p, row in zip(ids, costs, strict=True) if not np.isfinite(row).any()
+        ]
     atomic_write_json(Path(out_dir) / "profiles.json", summary)
     return summary

@@ -44,6 +44,48 @@ from .progress import Progress
 # (status 5). Its network is still a trained network, reported and plotted, flagged in the status column.
 USABLE = ("ok", "converged", "infeasible", "max_outer", "time_cap")
 
+#: The methods run by :func:`ialam_verify.solver.fit` (see :func:`run_ialam`): ``"IALAM"`` from the
+#: initial network every method shares, without refinement; ``"ialam-talk"`` the talk's literal method
+#: (its own initialization, ``start="talk"``, no refinement); ``"pipeline"`` fit's defaults (a
+#: first-order warm-up, IALAM, then the refinement). The last two need ``fit(start=...)``.
+IALAM_METHODS = ("IALAM", "ialam-talk", "pipeline")
+_NEEDS_START = ("ialam-talk", "pipeline")
+
+
+def fit_has_start() -> bool:
+    """Whether :func:`ialam_verify.solver.fit` takes ``start`` (the warm-up/refine pipeline)."""
+    import inspect
+
+    from ..solver import fit
+
+    return "start" in inspect.signature(fit).parameters
+
+
+def check_method(name: str) -> str:
+    """``name`` if it is a method this version can run; ``ValueError`` naming the known ones."""
+    if name in IALAM_METHODS:
+        if name in _NEEDS_START and not fit_has_start():
+            raise ValueError(
+                f"method {name!r} needs ialam_verify.solver.fit(start=...), which this version "
+                "does not have"
+            )
+        return name
+    try:
+        parse_method(name)
+    except ValueError:
+        raise ValueError(
+            f"unknown method {name!r}; known: {', '.join(all_method_names())}"
+        ) from None
+    return name
+
+
+def all_method_names() -> list[str]:
+    """What ``--methods all`` runs: the IALAM family this version has, then every baseline."""
+    from .baselines import all_methods
+
+    family = list(IALAM_METHODS) if fit_has_start() else ["IALAM"]
+    return [*family, *all_methods()]
+
 
 @dataclass
 class Settings:
@@ -78,12 +120,12 @@ class Settings:
 
             from ..solver import fit
 
-            self.match_targets = bool(inspect.signature(fit).parameters["match_targets"].default)
+            param = inspect.signature(fit).parameters.get("match_targets")
+            self.match_targets = bool(param.default) if param is not None else False
         if not self.methods:
             raise ValueError("methods must name at least one method")
         for m in self.methods:
-            if m != "IALAM":
-                parse_method(m)
+            check_method(m)
         for m, lr in self.lr.items():
             if m not in self.methods:
                 raise ValueError(f"lr given for {m!r}, which is not among methods {self.methods}")
@@ -126,12 +168,31 @@ _IALAM_STATUS = {
 }
 
 
+def _start_options(method: str, W0: list, b0: list, settings: Settings) -> dict[str, Any]:
+    """The arguments of :func:`ialam_verify.solver.fit` that make ``method`` (see IALAM_METHODS)."""
+    import inspect
+
+    from ..solver import fit
+
+    # the final certificate is not training: only the pipeline, whose defaults include it, runs it
+    quiet = {"certify": False} if "certify" in inspect.signature(fit).parameters else {}
+    if method == "ialam-talk":
+        return {"start": "talk", "refine": False, **quiet}
+    if method == "pipeline":
+        return {}
+    if fit_has_start():  # "IALAM": the shared initial network, as every baseline starts from
+        return {"start": (W0, b0), "refine": False, **quiet}
+    return {"init_scale": settings.init_scale, "match_targets": settings.match_targets}
+
+
 def run_ialam(
     ctx: Context,
     settings: Settings,
     on_progress: Callable[[float, float], None] | None = None,
+    method: str = "IALAM",
 ) -> RunRecord:
-    """IALAM through :func:`ialam_verify.solver.fit`, measured after every outer iteration.
+    """An IALAM-family ``method`` through :func:`ialam_verify.solver.fit`, measured after every
+    outer iteration (the shared start is the epoch-0 entry of ``"IALAM"``'s history).
 
     ``status``: ``"converged"`` (the solver's stopping test), ``"infeasible"`` (the test fired at an
     infeasible point, status 5), ``"max_outer"``, ``"time_cap"``, ``"ok"``
@@ -141,12 +202,15 @@ def run_ialam(
     try:
         from ..solver import fit
     except ImportError as exc:  # pragma: no cover - the solver is part of the package
-        return RunRecord("IALAM", "unavailable", f"ialam_verify.solver.fit not importable: {exc}")
+        return RunRecord(method, "unavailable", f"ialam_verify.solver.fit not importable: {exc}")
+    if method in _NEEDS_START and not fit_has_start():
+        return RunRecord(method, "unavailable", "ialam_verify.solver.fit has no start= (pipeline)")
     history = empty_history()
     W0, b0 = initial_network(
         ctx, settings.sizes, settings.seed, settings.init_scale, settings.match_targets
     )
-    _append(history, 0.0, 0.0, measure(W0, b0, ctx, official=False))
+    if method == "IALAM":
+        _append(history, 0.0, 0.0, measure(W0, b0, ctx, official=False))
 
     def callback(state: Any) -> bool:
         seconds = float(state.seconds)
@@ -174,15 +238,14 @@ def run_ialam(
                 lambda_w=settings.lambda_w,
                 lambda_v=settings.lambda_v,
                 seed=settings.seed,
-                init_scale=settings.init_scale,
-                match_targets=settings.match_targets,
                 callback=callback,
+                **_start_options(method, W0, b0, settings),
                 **options,
             )
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
-        return RunRecord("IALAM", "failed", f"{type(exc).__name__}: {exc}", history=history)
+        return RunRecord(method, "failed", f"{type(exc).__name__}: {exc}", history=history)
     status = _IALAM_STATUS.get(int(res.status), "failed")
-    rec = RunRecord("IALAM", status, str(res.message), history=history)
+    rec = RunRecord(method, status, str(res.message), history=history)
     rec.info["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     rec.info = {
         **rec.info,
@@ -193,6 +256,9 @@ def run_ialam(
         "rho": float(res.rho),
         "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str))},
     }
+    verdict = getattr(res, "verdict", None)  # the pipeline's (PP) KKT certificate, when it has one
+    if verdict is not None:
+        rec.info["verdict"] = str(verdict)
     final = measure(res.W, res.b, ctx)
     if final["train_err"] is None:
         rec.status, rec.message = "failed", "IALAM returned non-finite weights"
@@ -280,10 +346,10 @@ def run_comparison(
         budget_e = settings.max_epochs
         budget_s = settings.max_seconds
         try:
-            if name == "IALAM":
+            if name in IALAM_METHODS:
                 total = budget_s if math.isfinite(budget_s) else budget_e
                 bar = Progress(total, label, enabled=progress)
-                rec = run_ialam(ctx, settings, _bar_cb(bar, budget_s, budget_e))
+                rec = run_ialam(ctx, settings, _bar_cb(bar, budget_s, budget_e), method=name)
                 bar.close()
             else:
                 opt, lasso = parse_method(name)

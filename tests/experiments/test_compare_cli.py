@@ -71,8 +71,35 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
         (["--methods", "IALAM,RMSprop"], "unknown method"),
         (["--lr", "Adam"], "--lr must look like NAME=VALUE"),
         (["--lr", "Adam=0.1", "--methods", "SGD"], "lr given for 'Adam'"),
-        (["--max-seconds", "-3"], "max_seconds"),
-        (["--widths", "5,5"], "--widths applies to --data mnist"),
+        (["--max-seconds", "-3"], "--max-seconds must be a number > 0"),
+        (["--max-epochs", "nan"], "--max-epochs must be a number > 0"),
+        (["--n-samples", "0"], "--n-samples must be an integer >= 1"),
+        (["--search-samples", "0"], "--search-samples must be an integer >= 1"),
+        (["--search-epochs", "0"], "--search-epochs must be a finite number > 0"),
+        (["--threads", "0"], "--threads must be an integer >= 1"),
+        (["--seed", "-1"], "--seed must be an integer >= 0"),
+        (["--alpha", "inf"], "--alpha must be a finite number"),
+        (["--methods", ","], "--methods must name at least one method"),
+        (["--methods", "SGD,SGD"], "--methods names SGD more than once"),
+        (["--widths", "5,5"], "--widths would be ignored with --data synthetic-L2"),
+        (["--mnist-dir", "/x"], "--mnist-dir would be ignored with --data synthetic-L2"),
+        (["--data", "mnist", "--widths", ""], "--widths must be comma-separated integers >= 1"),
+        (["--data", "mnist", "--widths", "100,,50"], "--widths must be comma-separated"),
+        (["--data", "mnist", "--widths", "0"], "--widths must be comma-separated integers >= 1"),
+        (["--at-seconds", "3"], "--at-seconds would be ignored with a single run"),
+        (["--out", "o", "--backend", "dask"], "--out, --backend would be ignored with a single"),
+        (["--table-from", "r.json", "--methods", "SGD"], "--methods would be ignored with --table"),
+        (
+            ["--grid", "g.json", "--out", "o", "--data", "mnist"],
+            "--data would be ignored with --grid",
+        ),
+        (["--grid", "g.json", "--out", "o", "--n-jobs", "0"], "--n-jobs must be a positive number"),
+        (
+            ["--grid", "g.json", "--out", "o", "--n-jobs", "1", "--backend", "dask"],
+            "would run every problem here, not on the cluster",
+        ),
+        (["--plots", __file__], "exists and is not a folder"),
+        (["--json", str(Path(__file__).parent)], "is a folder; give a file name"),
         (["--data", "mnist", "--mnist-dir", "/nonexistent"], "does not exist"),
         (
             [
@@ -93,7 +120,27 @@ def test_compare_writes_table_json_and_plots(tmp_path: Path, capsys) -> None:
 def test_bad_input_is_one_clear_line(argv: list[str], message: str, capsys) -> None:
     assert main(["compare", *argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err, err
+
+
+def test_argparse_refusals_exit_2(capsys) -> None:
+    for argv in (["--backend", "nonsense"], ["--n-samples", "x"], ["--data", "cifar"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["compare", *argv])
+        assert exc.value.code == 2, argv
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_no_usable_method_is_a_failed_run(tmp_path: Path, monkeypatch, capsys) -> None:
+    import ialam_verify.experiments.runner as runner
+    from ialam_verify.experiments.baselines import RunRecord
+
+    monkeypatch.setattr(
+        runner, "train_baseline", lambda *a, **k: RunRecord(a[3], "diverged", "forced")
+    )
+    argv = ["compare", "--n-samples", "20", "--methods", "SGD", "--lr", "SGD=0.01"]
+    assert main([*argv, "--max-epochs", "1", "--no-progress"]) == 3
+    assert "no method produced a usable network" in capsys.readouterr().err
 
 
 def test_ctrl_c_keeps_finished_methods(tmp_path: Path, monkeypatch, capsys) -> None:

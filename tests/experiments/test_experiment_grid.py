@@ -101,3 +101,34 @@ def test_cluster_backend_without_its_package_is_a_clear_error(backend: str, monk
         monkeypatch.setitem(sys.modules, mod, None)  # import fails as if not installed
     with pytest.raises(ValueError, match=f"backend '{backend}' needs"):
         _prepare_backend(backend)
+
+
+def test_wins_line_reads_as_a_sentence() -> None:
+    from ialam_verify.experiments.grid import wins_line
+
+    summary = {"train_err": {"problems": ["p1", "p2"], "wins": {"IALAM": 0, "SGD": 2, "Adam": 1}}}
+    assert wins_line(summary, "train_err") == (
+        "TrainErr: number of the 2 problems on which each method is best (ties count for each): "
+        "IALAM 0, SGD 2, Adam 1"
+    )
+
+
+def test_profiles_of_a_grid_where_every_method_failed_on_a_problem_exit_3(
+    tmp_path: Path, capsys
+) -> None:
+    grid = load_grid(TINY)
+    specs = problems(grid)
+    for k, spec in enumerate(specs):
+        methods = {
+            m: {"status": "ok", "final": {"train_err": 1.0 + j, "test_err": 2.0 + j}}
+            for j, m in enumerate(grid["methods"])
+        }
+        if k == 0:  # every method failed on the first problem
+            methods = {m: {"status": "failed", "final": None} for m in grid["methods"]}
+        (tmp_path / f"{spec['id']}.json").write_text(json.dumps({"methods": methods}))
+    argv = ["compare", "--grid", str(TINY), "--out", str(tmp_path), "--profiles-only"]
+    assert main(argv) == 3
+    out, err = capsys.readouterr()
+    assert f"no method produced a usable network on {specs[0]['id']}" in err
+    assert f"number of the {len(specs)} problems on which each method is best" in out
+    assert (tmp_path / "profile_train_err.png").read_bytes()[:4] == b"\x89PNG"

@@ -70,6 +70,7 @@ def test_bad_input_and_plot(tmp_path: Path) -> None:
         performance_ratios(np.array([[-1.0, 2.0]]))
     with pytest.raises(ValueError, match="taus"):
         profile(np.ones((2, 2)), [0.5])
+    pytest.importorskip("matplotlib")
     path = tmp_path / "p.png"
     plot_profile(np.array([[1.0, 2.0], [3.0, 1.0], [1.0, math.inf]]), ["A", "B"], path, "test")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

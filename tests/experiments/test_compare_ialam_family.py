@@ -1,0 +1,72 @@
+"""The IALAM family in ``compare``: ``IALAM`` (shared start, no refinement), ``ialam-talk`` (the talk's
+start, no refinement) and ``pipeline`` (fit's defaults), the last two only when ``fit`` takes ``start``."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+import ialam_verify.solver as solver  # noqa: E402
+from ialam_verify.data import synthetic  # noqa: E402
+from ialam_verify.experiments.baselines import initial_network  # noqa: E402
+from ialam_verify.experiments.measure import Context  # noqa: E402
+from ialam_verify.experiments.runner import (  # noqa: E402
+    Settings,
+    all_method_names,
+    check_method,
+    fit_has_start,
+    run_ialam,
+)
+
+SIZES = (10, 4, 2)
+REAL_FIT = solver.fit
+
+
+def _ctx() -> Context:
+    return Context(synthetic(SIZES, 30, 0.1, seed=2), 0.1, 1e-3)
+
+
+@pytest.mark.skipif(fit_has_start(), reason="this version's fit has start=: see the next test")
+def test_pipeline_methods_are_refused_without_fit_start() -> None:
+    for name in ("ialam-talk", "pipeline"):
+        with pytest.raises(ValueError, match="needs ialam_verify.solver.fit\\(start=...\\)"):
+            check_method(name)
+        with pytest.raises(ValueError, match=name):
+            Settings(sizes=SIZES, methods=("IALAM", name)).validate()
+    assert "pipeline" not in all_method_names()
+    assert check_method("IALAM") == "IALAM"
+
+
+def test_each_family_member_calls_fit_as_documented(monkeypatch) -> None:
+    calls: dict[str, dict] = {}
+    current = {"name": "?"}
+    accepted = set(inspect.signature(REAL_FIT).parameters)
+
+    def fit_with_start(data, sizes, *, start="warmup", refine=True, certify=True, **kw):
+        calls[current["name"]] = {"start": start, "refine": refine, "certify": certify, **kw}
+        return REAL_FIT(data, sizes, **{k: v for k, v in kw.items() if k in accepted})
+
+    monkeypatch.setattr(solver, "fit", fit_with_start)
+    assert fit_has_start()
+    assert all_method_names()[:3] == ["IALAM", "ialam-talk", "pipeline"]
+    ctx = _ctx()
+    settings = Settings(
+        sizes=SIZES, methods=("IALAM", "ialam-talk", "pipeline"), max_epochs=2, max_seconds=30
+    ).validate()
+    for name in settings.methods:
+        current["name"] = name
+        rec = run_ialam(ctx, settings, method=name)
+        assert rec.method == name and rec.final is not None, (name, rec.status, rec.message)
+    W0, b0 = initial_network(ctx, SIZES, settings.seed, settings.init_scale, settings.match_targets)
+    ialam = calls["IALAM"]
+    assert ialam["refine"] is False and isinstance(ialam["start"], tuple)
+    for got, want in zip([*ialam["start"][0], *ialam["start"][1]], [*W0, *b0], strict=True):
+        np.testing.assert_array_equal(got, want, err_msg="IALAM must start from the shared network")
+    assert calls["ialam-talk"]["start"] == "talk" and calls["ialam-talk"]["refine"] is False
+    assert calls["pipeline"]["start"] == "warmup" and calls["pipeline"]["refine"] is True
+    assert [calls[n]["certify"] for n in settings.methods] == [False, False, True]
+    # only IALAM's history has the shared start at epoch 0 (the others start elsewhere)
