@@ -1,0 +1,93 @@
+"""The piece calculus of refine against finite differences of the project's own objective."""
+
+from __future__ import annotations
+
+import numpy as np
+from _refine_common import small_problem
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ialam_verify.model.network import forward, init_weights
+from ialam_verify.solver.refine_piece import (
+    ParamLayout,
+    group_lasso_grad,
+    hessian_vector,
+    kink_jacobian,
+    piece_backward,
+    piece_forward,
+)
+
+SHAPES = [(10, 4, 2), (10, 5, 5, 2), (10, 4, 3, 3, 2)]
+
+
+def _setup(shape_i: int, seed: int, lambda_v: float):
+    pr = small_problem(SHAPES[shape_i], 15, seed, lambda_w=1e-2, lambda_v=lambda_v)
+    rng = np.random.default_rng(seed)
+    W, b = init_weights(pr.sizes, rng)
+    b = [rng.standard_normal(x.shape) for x in b]
+    lay = ParamLayout.of(pr.sizes)
+    theta = lay.pack(W, b)
+    U, _ = forward(W, b, pr.X, pr.alpha)
+    S = [np.where(u >= 0, 1.0, pr.alpha) for u in U]
+    zc = [np.zeros(n, dtype=bool) for n in pr.sizes[:-1]]
+    return pr, lay, theta, S, zc
+
+
+@given(st.integers(0, 2), st.integers(0, 10**6), st.sampled_from([0.0, 0.03]))
+def test_gradient_is_the_finite_difference_of_objective_bar(shape_i, seed, lambda_v):
+    pr, lay, theta, S, zc = _setup(shape_i, seed, lambda_v)
+
+    def F(th):
+        W, b = lay.unpack(th)
+        return pr.objective_bar(pr.lift(W, b))
+
+    W, b = lay.unpack(theta)
+    _, V = piece_forward(W, b, pr.X, S)
+    g = piece_backward(pr, lay, W, V, S)[0] + group_lasso_grad(lay, W, pr.lambda_w, zc)
+    e = 1e-6
+    E = np.eye(lay.n)
+    fd = np.array([(F(theta + e * E[i]) - F(theta - e * E[i])) / (2 * e) for i in range(lay.n)])
+    np.testing.assert_allclose(g, fd, atol=1e-6 * max(1.0, np.max(np.abs(g))), err_msg="gradient != FD")
+
+
+@given(st.integers(0, 2), st.integers(0, 10**6), st.sampled_from([0.0, 0.03]))
+def test_hessian_vector_is_the_derivative_of_the_lagrangian_gradient(shape_i, seed, lambda_v):
+    pr, lay, theta, S, zc = _setup(shape_i, seed, lambda_v)
+    rng = np.random.default_rng(seed + 1)
+    # kink multipliers injected at some entries (as refine does), slopes 0 there
+    T = [np.where(rng.random(s.shape) < 0.2, rng.standard_normal(s.shape), 0.0) for s in S]
+    S = [np.where(t != 0, 0.0, s) for s, t in zip(S, T, strict=True)]
+
+    def grad(th):
+        W, b = lay.unpack(th)
+        _, V = piece_forward(W, b, pr.X, S)
+        return piece_backward(pr, lay, W, V, S, T)[0] + group_lasso_grad(lay, W, pr.lambda_w, zc)
+
+    W, b = lay.unpack(theta)
+    _, V = piece_forward(W, b, pr.X, S)
+    _, G, _ = piece_backward(pr, lay, W, V, S, T)
+    d = rng.standard_normal(lay.n)
+    hv = hessian_vector(pr, lay, W, V, S, G, zc, d)
+    e = 1e-5
+    fd = (grad(theta + e * d) - grad(theta - e * d)) / (2 * e)
+    np.testing.assert_allclose(hv, fd, atol=1e-6 * max(1.0, np.max(np.abs(hv))), err_msg="Hv != FD")
+
+
+@given(st.integers(0, 2), st.integers(0, 10**6))
+def test_kink_jacobian_is_the_finite_difference_of_u(shape_i, seed):
+    pr, lay, theta, S, _ = _setup(shape_i, seed, 0.0)
+    rng = np.random.default_rng(seed + 2)
+    kinks = [np.nonzero(rng.random(s.shape) < 0.3) for s in S]
+    W, b = lay.unpack(theta)
+    _, V = piece_forward(W, b, pr.X, S)
+    C = kink_jacobian(lay, W, V, pr.X, S, kinks)
+
+    def uA(th):
+        W, b = lay.unpack(th)
+        U, _ = piece_forward(W, b, pr.X, S)
+        return np.concatenate([U[l][ks, ns] for l, (ks, ns) in enumerate(kinks)])
+
+    e = 1e-6
+    E = np.eye(lay.n)
+    fd = np.stack([(uA(theta + e * E[i]) - uA(theta - e * E[i])) / (2 * e) for i in range(lay.n)], axis=1)
+    np.testing.assert_allclose(C, fd, atol=1e-6, err_msg="kink Jacobian != FD")
