@@ -57,13 +57,18 @@ def _least_squares_witness(dec: _Decider) -> dict | None:
     rp = dec.program()
     if isinstance(rp, str) or rp.K == 0:
         return None
+    return rp.to_witness("W", _least_squares_solution(rp))
+
+
+def _least_squares_solution(rp: ReducedProgram) -> dict:
+    r"""The :math:`\xi` of least :math:`\|e_0 + B\xi\|_2` (the :math:`R^W, R^b` rows; minimal norm
+    when :math:`B` loses rank), zero-column subgradients projected onto the ball. For (PP) this is
+    the least-squares kink multiplier of :mod:`ialam_verify.solver.refine` (:math:`\xi = -t`): at a
+    point where the reduced gradient on the kink manifold vanishes it has zero residual."""
     xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
-    return rp.to_witness(
-        "W",
-        {"xi": xi, "s": None, "Z": [np.zeros(r.size) for _, _, r in rp.zero_groups]}
-        if not rp.zero_groups
-        else {"xi": xi, "s": None, "Z": _zero_group_projection(rp, xi)},
-    )
+    Z = _zero_group_projection(rp, xi) if rp.zero_groups else []
+    s = rp.s_fixed.copy() if rp.st.kind == "PP" else None
+    return {"xi": xi, "s": s, "Z": Z}
 
 
 def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
@@ -142,9 +147,50 @@ def _fails_by_direction(
     return best
 
 
+def _memo_key(label: str, kw: dict) -> tuple:
+    return ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+
+
+def kink_slacks(rp: ReducedProgram, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""For each free entry of (PP) and :math:`s \in \{\alpha, 1\}`: how far :math:`\xi` is inside
+    the set of :math:`\beta s - M^1 - \alpha M^2` allowed there, :math:`g = g_0 + A\xi` (negative:
+    the distance outside). Both constraints active: the interval :math:`[\beta s - g, \beta s -
+    \alpha g]`, slack :math:`\min(M^1, M^2)`; one active: the point :math:`\beta s - g` (or
+    :math:`\beta s - \alpha g`); none: :math:`\beta s`. The two intervals of a biactive entry
+    overlap iff :math:`g \ge \beta` (then their union is the hull and the choice does not matter)."""
+    al = rp.st.problem.alpha
+    g = rp.g0 + rp.A @ xi
+    out = []
+    for sv in (al, 1.0):
+        bs = rp.beta_k * sv
+        m1 = (bs - al * g - xi) / (1.0 - al)
+        both = np.minimum(m1, g - m1)
+        only_g = -np.abs(xi - bs + g)
+        only_h = -np.abs(xi - bs + al * g)
+        none = -np.abs(xi - bs)
+        out.append(np.where(rp.G_act, np.where(rp.H_act, both, only_g), np.where(rp.H_act, only_h, none)))
+    return out[0], out[1]
+
+
+def _slope_matters(rp: ReducedProgram) -> np.ndarray:
+    r"""The kinks of (PP) whose slope choice can matter for KKT: all but the biactive ones where :math:`g` does
+    not move with :math:`\xi` (a zero row of ``A``) and :math:`g \ge \beta`, where the two
+    intervals of :func:`kink_slacks` overlap, their union is the Clarke hull, and the slope of the
+    interval holding :math:`\xi` is taken afterwards."""
+    fixed_g = ~np.any(rp.A != 0, axis=1)
+    overlap = rp.G_act & rp.H_act & fixed_g & (rp.g0 >= rp.beta_k)
+    return rp.kz_beta & ~overlap
+
+
+#: rounds of the dive (each fixes the slopes of the kinks whose relaxed xi lies in neither interval)
+DIVE_ROUNDS = 6
+
+
 class _Decider:
-    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None):
+    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None, given=None):
         self.p, self.pt, self.kind = problem, point, kind
+        self.given = given  # a witness handed in by the caller (re-checked before use)
+        self.given_rejected: dict[str, float] = {}
         self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
         self.act = Activity.at(problem, point, act_tol, kind)
         self.robust = robust
@@ -166,7 +212,7 @@ class _Decider:
             label, kw = "Clarke LP", {}
         else:
             label, kw = "LP", {"pair_patterns": (np.full(rp.K, "f"), np.full(rp.K, "f"))}
-        key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+        key = _memo_key(label, kw)
         if key not in self._memo:
             self._memo[key] = rp.solve("Clarke" if self.kind == "PP" else "W", **kw)
         val = self._memo[key][1]
@@ -225,17 +271,21 @@ class _Decider:
         )
 
     def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
-        """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`) until a
-        witness passes; return the best (residual, witness, method)."""
+        """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`, or a
+        callable returning a solution directly) until a witness passes; return the best
+        (residual, witness, method). Every candidate is re-checked by :meth:`check`."""
         rp = self.program()
         best: tuple[float, dict | None, str] = (np.inf, None, "")
         if isinstance(rp, str):
             return best
         for label, kw in runs:
-            key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
-            if key not in self._memo:
-                self._memo[key] = rp.solve(notion, **kw)
-            status, val, sol = self._memo[key]
+            if callable(kw):  # a candidate computed without a solver
+                sol = kw()
+            else:
+                key = _memo_key(label, kw)
+                if key not in self._memo:
+                    self._memo[key] = rp.solve(notion, **kw)
+                sol = self._memo[key][2]
             if sol is None:
                 continue
             wit = rp.to_witness(notion, sol)
@@ -267,6 +317,16 @@ class _Decider:
                 epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
                 cone=proof_from.cone,
             )
+        if self.given is not None and notion in ("KKT", "Clarke"):
+            rg = self.check(notion, self.given)
+            if rg <= tol:
+                return NetworkNotionResult(
+                    Verdict.holds("the caller's witness, re-checked with numpy", residual=rg, epsilon=rg),
+                    "caller's witness",
+                    self.given,
+                    epsilon=rg,
+                )
+            self.given_rejected[notion] = rg
         wit0, r0 = self.default_witness(notion)
         if r0 <= tol:
             return NetworkNotionResult(
@@ -325,7 +385,7 @@ class _Decider:
         if isinstance(rp, str):
             return 0
         if notion == "KKT":
-            return 2 ** int(rp.kz_beta.sum())
+            return 2 ** int(_slope_matters(rp).sum())
         if self.kind == "P":
             return len(PAIR_BRANCHES[notion]) ** rp.K
         return 1
@@ -339,18 +399,20 @@ class _Decider:
         if self.kind == "PP":
             yield [("Clarke LP", {})]
             if notion == "KKT" and rp.kz_beta.any():
+                yield [("least-squares xi (refine's kink multipliers)", lambda: _least_squares_solution(rp))]
+                yield from self._dive()
                 self.relaxation_value()
                 sol = self._memo[("", "Clarke LP", repr([]))][2]
                 if sol is not None and sol["s"] is not None:
                     snapped = np.where(np.abs(sol["s"] - al) <= np.abs(sol["s"] - 1), al, 1.0)
                     yield [("LP at the rounded slopes", {"slopes": snapped})]
                 yield [("LP at the one-sided slopes", {"slopes": rp.s_fixed})]
-                nk = int(rp.kz_beta.sum())
-                if 2**nk <= self.max_branches:
-                    kb = np.flatnonzero(rp.kz_beta)
+                # kinks whose two intervals overlap whatever xi is stay relaxed (NaN)
+                kb = np.flatnonzero(_slope_matters(rp))
+                if 2**kb.size <= self.max_branches:
                     runs = []
-                    for choice in itertools.product((al, 1.0), repeat=nk):
-                        s = rp.s_fixed.copy()
+                    for choice in itertools.product((al, 1.0), repeat=kb.size):
+                        s = np.where(rp.kz_beta, np.nan, rp.s_fixed)
                         s[kb] = choice
                         runs.append(("branch enumeration", {"slopes": s}))
                     yield runs
@@ -370,6 +432,32 @@ class _Decider:
                 w = np.array([c[1] for c in choice] or [], dtype="<U1")
                 runs.append(("branch enumeration", {"pair_patterns": (nu, w)}))
             yield runs
+
+    def _dive(self):
+        r"""Runs of the dive for KKT of (PP): from the Clarke relaxation (:math:`s \in [\alpha, 1]`
+        at every kink), fix the slope of each kink whose :math:`\xi` lies in neither interval to the
+        nearer one (:func:`kink_slacks`), keep the others relaxed, re-solve; at most
+        ``DIVE_ROUNDS`` rounds, stopping when no kink is outside. Kinks inside an interval stay
+        relaxed: the witness takes the slope of the interval holding :math:`\xi`
+        (:func:`.network_program.best_kink_slopes`) and is re-checked before any "holds"."""
+        rp = self.program()
+        assert isinstance(rp, ReducedProgram)
+        kb = rp.kz_beta
+        slopes = np.full(rp.K, np.nan)
+        self.relaxation_value()
+        sol = self._memo[_memo_key("Clarke LP", {})][2]
+        for rnd in range(DIVE_ROUNDS):
+            if sol is None:
+                return
+            lo, hi = kink_slacks(rp, sol["xi"])
+            outside = kb & (np.maximum(lo, hi) < -self.tol) & np.isnan(slopes)
+            if not outside.any():
+                return
+            slopes[outside] = np.where(lo[outside] > hi[outside], self.p.alpha, 1.0)
+            label = f"dive round {rnd + 1} ({int(np.sum(~np.isnan(slopes)))} of {int(kb.sum())} kink slopes fixed)"
+            kw = {"slopes": slopes.copy()}
+            yield [(label, kw)]
+            sol = self._memo.get(_memo_key(label, kw), (None, None, None))[2]
 
     def decide_b(
         self, kkt_or_w: NetworkNotionResult, s_res: NetworkNotionResult | None = None
@@ -450,7 +538,8 @@ class _Decider:
             s = rp.s_fixed.copy()
             s[kb] = choice
             _, _, sol = rp.solve("KKT", slopes=s)
-            wit = rp.to_witness("KKT", sol) if sol is not None else None
+            # the branch prescribes the slopes: keep them (choose_slopes=False)
+            wit = rp.to_witness("KKT", sol, choose_slopes=False) if sol is not None else None
             r = self.check("KKT", wit) if wit is not None else np.inf
             if r > self.tol:
                 slopes = [np.asarray(x) for x in rp.split(s)]
@@ -536,22 +625,36 @@ def decide_notions(
     *,
     tolerances: Tolerances | None = None,
     max_branches: int = 64,
+    witness: dict | None = None,
 ) -> NetworkCertificate:
     """Decide every notion of ``kind`` ("PP" at ``point`` as given, "P" at ``point`` which must be
     the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`.
     The residual tolerance is ``tolerances.tol`` times :func:`.network_check.network_scale` (the
-    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``."""
+    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``.
+
+    ``witness`` (``kind="PP"`` only): multipliers of (PP) handed in by the caller, a dict as
+    :attr:`~ialam_verify.solver.refine.RefineResult.multipliers` has it (:mod:`.network_witness`).
+    It is re-checked by :func:`.network_check.check_witness` at these tolerances and decides KKT
+    (and Clarke) as "holds" only if it passes; otherwise it is ignored (a note says so) and the
+    normal search runs. It never makes a verdict "fails"."""
     t0 = time.perf_counter()
     tols = tolerances if tolerances is not None else Tolerances()
     if kind not in ("PP", "P"):
         raise ValueError(f"kind must be 'PP' or 'P'; got {kind!r}")
+    given = None
+    if witness is not None:
+        if kind != "PP":
+            raise ValueError("witness: multipliers of (PP) only; pass it with kind='PP'")
+        from .network_witness import witness_from_multipliers
+
+        given = witness_from_multipliers(problem, point, witness)
     scale = network_scale(problem, point, kind)
     tol = tols.tol * (scale if tols.scaled else 1.0)
     act_tol, band = tols.act_tol, tols.band
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
         robust = Activity.at(problem, point, act_tol * band, kind) if kind == "PP" else None
-        dec = _Decider(problem, point, kind, tol, a, max_branches, robust)
+        dec = _Decider(problem, point, kind, tol, a, max_branches, robust, given)
         res: dict[str, NetworkNotionResult] = {}
         if kind == "PP":
             res["Clarke"] = dec.decide("Clarke")
@@ -566,6 +669,10 @@ def decide_notions(
 
     dec, results = run(act_tol)
     notes: list[str] = []
+    for notion, rg in dec.given_rejected.items():
+        notes.append(
+            f"the caller's witness was rejected for {notion}: largest violation {rg:.3g} > tol {tol:.3g}"
+        )
     key = dec.act.key()
     for other in (act_tol / band, act_tol * band):
         if Activity.at(problem, point, other, kind).key() == key:
