@@ -7,6 +7,16 @@ one backward pass decide a notion when no entry is degenerate; "fails" is then p
 constraints active, a kink of :math:`-\beta\sigma` at zero) and zero columns enter a program whose
 size is their number, not ``N`` (:class:`.network_program.ReducedProgram`).
 
+KKT of (PP) at many kinks (:math:`2^k` slope branches) is searched without enumerating them: a kink
+with both constraints active allows :math:`\xi \in [\beta s - g, \beta s - \alpha g]` for
+:math:`s \in \{\alpha, 1\}`; the two intervals overlap iff :math:`g \ge \beta` (then their union is
+the Clarke hull). In order: a witness handed in by the caller; the Clarke LP's :math:`\xi` with each
+kink's slope the one of the interval holding it (:func:`.network_program.best_kink_slopes`); the
+least-squares :math:`\xi` (refine's kink multipliers); the dive (:meth:`_Decider._dive`: fix the
+slopes of the kinks whose relaxed :math:`\xi` lies between the intervals, re-solve, a few rounds);
+then the old roundings and, up to ``max_branches``, enumeration over the kinks whose choice can
+matter. Every candidate is re-checked by :func:`.network_check.check_witness` before "holds".
+
 Verdicts (the same promises as :func:`.classify.classify`):
 
 * ``holds``: a witness (all multipliers, per layer) whose residual and membership violations,

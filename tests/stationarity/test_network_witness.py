@@ -178,7 +178,7 @@ def test_dive_never_contradicts_the_generic_certifier(seed, sizes, n_pairs, alph
 def test_dive_runs_on_planted_instances():
     """The dive is exercised (some Clarke solution puts xi between the two intervals) and its
     witnesses decide KKT where they pass."""
-    fired = 0
+    fired = passed = 0
     for seed in range(40):
         sizes = [(2, 2, 1), (2, 3, 1), (3, 2, 2), (2, 2, 2, 1)][seed % 4]
         inst = planted_instance(seed, sizes, 2, beta=[0.125, 1.0, 4.0][seed % 3], n_zeros=3,
@@ -188,5 +188,10 @@ def test_dive_runs_on_planted_instances():
         rp = dec.program()
         if isinstance(rp, str) or not rp.kz_beta.any() or dec.relaxation_value() > dec.tol:
             continue
-        fired += any(True for _ in dec._dive())
+        rounds = 0
+        for runs in dec._dive():
+            rounds += 1
+            passed += int(dec.try_solutions("KKT", runs)[0] <= dec.tol)
+        fired += rounds > 0
     assert fired >= 3, f"the dive ran on only {fired} of 40 planted instances"
+    assert passed >= 1, "no witness of the dive passed the numpy check on 40 planted instances"
