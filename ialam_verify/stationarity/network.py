@@ -37,6 +37,7 @@ import numpy as np
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
 from .kernel import Tolerances
+from .network_candidates import DIVE_ROUNDS, kink_slacks, least_squares_solution, slope_matters
 from .network_certificate import NetworkCertificate, NetworkNotionResult
 from .network_check import (
     P_NOTIONS,
@@ -45,13 +46,12 @@ from .network_check import (
     check_direction,
     check_witness,
     network_scale,
-    propagate_direction,
     residual_blocks,
 )
 from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
+from .network_proof import BOUND_SLACK, fails_by_direction
 
-#: relative slack on a proved bound: rounding in the forward pass of ``d``
-_BOUND_SLACK = 1e-9
+_BOUND_SLACK = BOUND_SLACK
 
 
 # ------------------------------------------------------------------------------- deciding
@@ -67,133 +67,11 @@ def _least_squares_witness(dec: _Decider) -> dict | None:
     rp = dec.program()
     if isinstance(rp, str) or rp.K == 0:
         return None
-    return rp.to_witness("W", _least_squares_solution(rp))
-
-
-def _least_squares_solution(rp: ReducedProgram) -> dict:
-    r"""The :math:`\xi` of least :math:`\|e_0 + B\xi\|_2` (the :math:`R^W, R^b` rows; minimal norm
-    when :math:`B` loses rank), zero-column subgradients projected onto the ball. For (PP) this is
-    the least-squares kink multiplier of :mod:`ialam_verify.solver.refine` (:math:`\xi = -t`): at a
-    point where the reduced gradient on the kink manifold vanishes it has zero residual."""
-    xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
-    Z = _zero_group_projection(rp, xi) if rp.zero_groups else []
-    s = rp.s_fixed.copy() if rp.st.kind == "PP" else None
-    return {"xi": xi, "s": s, "Z": Z}
-
-
-def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
-    out = []
-    E = rp.e0 + rp.B @ xi
-    lam = rp.st.problem.lambda_w
-    for _, _, rows in rp.zero_groups:
-        a = -E[rows]
-        nrm = float(np.linalg.norm(a))
-        out.append(a * min(1.0, lam / nrm) if nrm > 0 else a)
-    return out
-
-
-def _fails_by_direction(
-    st: Structure,
-    notion: str,
-    wit: dict,
-    tol: float,
-    slopes=None,
-    extra: list | None = None,
-    blocks: dict | None = None,
-    robust: Activity | None = None,
-):
-    """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
-    the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
-    condition is most violated."""
-    p, pt = st.problem, st.point
-    if blocks is None:
-        blocks = residual_blocks(p, pt, st.kind, wit)
-    best = (0.0, None)
-
-    def attempt(dW, db, seed):
-        nonlocal best
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust)
-        if prop is None:
-            return
-        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
-        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
-        if chk["valid"] and chk["bound"] > best[0]:
-            best = (chk["bound"], d)
-
-    def done() -> bool:
-        return best[0] > tol * (1 + _BOUND_SLACK)
-
-    attempt([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)
-    for w in extra or []:
-        if done():
-            return best
-        eb = residual_blocks(p, pt, st.kind, w)
-        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
-    if done():
-        return best
-    zW = [np.zeros_like(W) for W in pt.W]
-    zb = [np.zeros_like(b) for b in pt.b]
-    G = backward(st)[1]
-    seeds = []
-    for l, g in enumerate(G):
-        if st.kind == "PP":
-            v1 = np.where(st.cond[l] == 1, np.maximum(-g, 0.0), 0.0)
-            v2 = np.where(st.cond[l] == 2, np.abs(g), 0.0)
-            v = np.maximum(v1, v2)
-        elif notion == "S":
-            v = np.where(st.act.G[l] & st.act.H[l], np.maximum(-g, 0.0), 0.0)
-        else:
-            continue
-        for flat in np.argsort(v, axis=None)[::-1][:5]:
-            i, n = np.unravel_index(flat, v.shape)
-            if v[i, n] > 0:
-                sign = -np.sign(g[i, n]) if st.cond[l][i, n] == 2 else 1.0
-                seeds.append((v[i, n], (l, int(i), int(n), float(sign))))
-    seeds.sort(key=lambda x: -x[0])
-    for _, seed in seeds[:5]:
-        attempt(zW, zb, seed)
-        if done():
-            break
-    return best
+    return rp.to_witness("W", least_squares_solution(rp))
 
 
 def _memo_key(label: str, kw: dict) -> tuple:
     return ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
-
-
-def kink_slacks(rp: ReducedProgram, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""For each free entry of (PP) and :math:`s \in \{\alpha, 1\}`: how far :math:`\xi` is inside
-    the set of :math:`\beta s - M^1 - \alpha M^2` allowed there, :math:`g = g_0 + A\xi` (negative:
-    the distance outside). Both constraints active: the interval :math:`[\beta s - g, \beta s -
-    \alpha g]`, slack :math:`\min(M^1, M^2)`; one active: the point :math:`\beta s - g` (or
-    :math:`\beta s - \alpha g`); none: :math:`\beta s`. The two intervals of a biactive entry
-    overlap iff :math:`g \ge \beta` (then their union is the hull and the choice does not matter)."""
-    al = rp.st.problem.alpha
-    g = rp.g0 + rp.A @ xi
-    out = []
-    for sv in (al, 1.0):
-        bs = rp.beta_k * sv
-        m1 = (bs - al * g - xi) / (1.0 - al)
-        both = np.minimum(m1, g - m1)
-        only_g = -np.abs(xi - bs + g)
-        only_h = -np.abs(xi - bs + al * g)
-        none = -np.abs(xi - bs)
-        out.append(np.where(rp.G_act, np.where(rp.H_act, both, only_g), np.where(rp.H_act, only_h, none)))
-    return out[0], out[1]
-
-
-def _slope_matters(rp: ReducedProgram) -> np.ndarray:
-    r"""The kinks of (PP) whose slope choice can matter for KKT: all but the biactive ones where :math:`g` does
-    not move with :math:`\xi` (a zero row of ``A``) and :math:`g \ge \beta`, where the two
-    intervals of :func:`kink_slacks` overlap, their union is the Clarke hull, and the slope of the
-    interval holding :math:`\xi` is taken afterwards."""
-    fixed_g = ~np.any(rp.A != 0, axis=1)
-    overlap = rp.G_act & rp.H_act & fixed_g & (rp.g0 >= rp.beta_k)
-    return rp.kz_beta & ~overlap
-
-
-#: rounds of the dive (each fixes the slopes of the kinks whose relaxed xi lies in neither interval)
-DIVE_ROUNDS = 6
 
 
 class _Decider:
@@ -250,7 +128,7 @@ class _Decider:
         cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
         key = (cone, id(wit), len(extra or []))
         if key not in self._proofs:
-            self._proofs[key] = _fails_by_direction(
+            self._proofs[key] = fails_by_direction(
                 self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit),
                 robust=self.robust,
             )
@@ -395,7 +273,7 @@ class _Decider:
         if isinstance(rp, str):
             return 0
         if notion == "KKT":
-            return 2 ** int(_slope_matters(rp).sum())
+            return 2 ** int(slope_matters(rp).sum())
         if self.kind == "P":
             return len(PAIR_BRANCHES[notion]) ** rp.K
         return 1
@@ -409,7 +287,7 @@ class _Decider:
         if self.kind == "PP":
             yield [("Clarke LP", {})]
             if notion == "KKT" and rp.kz_beta.any():
-                yield [("least-squares xi (refine's kink multipliers)", lambda: _least_squares_solution(rp))]
+                yield [("least-squares xi (refine's kink multipliers)", lambda: least_squares_solution(rp))]
                 yield from self._dive()
                 self.relaxation_value()
                 sol = self._memo[("", "Clarke LP", repr([]))][2]
@@ -418,7 +296,7 @@ class _Decider:
                     yield [("LP at the rounded slopes", {"slopes": snapped})]
                 yield [("LP at the one-sided slopes", {"slopes": rp.s_fixed})]
                 # kinks whose two intervals overlap whatever xi is stay relaxed (NaN)
-                kb = np.flatnonzero(_slope_matters(rp))
+                kb = np.flatnonzero(slope_matters(rp))
                 if 2**kb.size <= self.max_branches:
                     runs = []
                     for choice in itertools.product((al, 1.0), repeat=kb.size):
@@ -556,7 +434,7 @@ class _Decider:
                 full = [S.copy() for S in self.st.s_def]
                 for l, (i, n) in enumerate(rp.loc):
                     full[l][i, n] = slopes[l]
-                bound, d = _fails_by_direction(
+                bound, d = fails_by_direction(
                     self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full
                 )
                 if bound > self.tol * (1 + _BOUND_SLACK):
