@@ -387,6 +387,7 @@ def certify(
     band: float | None = None,
     max_branches: int = 64,
     xi: list[np.ndarray] | None = None,
+    witness: dict | None = None,
 ) -> CertifyReport:
     r"""Certify a point: ``certify(result)`` (an object with ``.problem``, ``.point`` and optionally
     ``.xi``) or ``certify(problem, point)``.
@@ -410,6 +411,14 @@ def certify(
         Largest number of disjunction branches enumerated.
     xi : list of arrays, optional
         The solver's :math:`\xi`: adds the smallest (PP) residual with it fixed (generic, small).
+    witness : dict, optional
+        Multipliers of (PP) at ``point`` from the caller, as
+        :attr:`ialam_verify.solver.refine.RefineResult.multipliers` has them (per-layer ``xi``,
+        ``mu1``, ``mu2``, ``slopes``, ``group_subgradients``). The structured path re-checks them
+        (:func:`.network_check.check_witness`, at ``tolerances``) and says KKT (and Clarke) "holds"
+        with them only if they pass; a rejected witness is ignored (noted in the certificate) and
+        the normal search runs. Never used for "fails", B or (P). Needs the structured path
+        (``method="generic"`` with a witness is an error; (PP_b) under ``"auto"`` ignores it).
     """
     t0 = time.perf_counter()
     if method not in _METHODS:
@@ -435,6 +444,8 @@ def certify(
         raise ValueError(f"max_branches must be a positive integer; got {max_branches!r}")
     if method == "structured" and problem.relu_bias_bound is not None:
         raise ValueError("method='structured' does not cover (PP_b) (relu_bias_bound); use 'generic'")
+    if witness is not None and method == "generic":
+        raise ValueError("witness is re-checked by the structured certifier; use method='auto' or 'structured'")
     lay = Layout.of(problem)
     feas = problem.lift(point.W, point.b)
     used = method
@@ -447,7 +458,7 @@ def certify(
     else:
         from .network import decide_notions
 
-        cert_pp = decide_notions(problem, point, "PP", **kw)
+        cert_pp = decide_notions(problem, point, "PP", witness=witness, **kw)
         cert_p = decide_notions(problem, feas, "P", **kw)
         if method == "auto" and lay.n <= GENERIC_FALLBACK_MAX_VARIABLES:
             _fill_undetermined(cert_pp, lambda: classify(pp_problem(problem, point), **kw))

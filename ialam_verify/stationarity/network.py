@@ -7,6 +7,16 @@ one backward pass decide a notion when no entry is degenerate; "fails" is then p
 constraints active, a kink of :math:`-\beta\sigma` at zero) and zero columns enter a program whose
 size is their number, not ``N`` (:class:`.network_program.ReducedProgram`).
 
+KKT of (PP) at many kinks (:math:`2^k` slope branches) is searched without enumerating them: a kink
+with both constraints active allows :math:`\xi \in [\beta s - g, \beta s - \alpha g]` for
+:math:`s \in \{\alpha, 1\}`; the two intervals overlap iff :math:`g \ge \beta` (then their union is
+the Clarke hull). In order: a witness handed in by the caller; the Clarke LP's :math:`\xi` with each
+kink's slope the one of the interval holding it (:func:`.network_program.best_kink_slopes`); the
+least-squares :math:`\xi` (refine's kink multipliers); the dive (:meth:`_Decider._dive`: fix the
+slopes of the kinks whose relaxed :math:`\xi` lies between the intervals, re-solve, a few rounds);
+then the old roundings and, up to ``max_branches``, enumeration over the kinks whose choice can
+matter. Every candidate is re-checked by :func:`.network_check.check_witness` before "holds".
+
 Verdicts (the same promises as :func:`.classify.classify`):
 
 * ``holds``: a witness (all multipliers, per layer) whose residual and membership violations,
@@ -27,6 +37,7 @@ import numpy as np
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
 from .kernel import Tolerances
+from .network_candidates import DIVE_ROUNDS, kink_slacks, least_squares_solution, slope_matters
 from .network_certificate import NetworkCertificate, NetworkNotionResult
 from .network_check import (
     P_NOTIONS,
@@ -35,13 +46,12 @@ from .network_check import (
     check_direction,
     check_witness,
     network_scale,
-    propagate_direction,
     residual_blocks,
 )
 from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
+from .network_proof import BOUND_SLACK, fails_by_direction
 
-#: relative slack on a proved bound: rounding in the forward pass of ``d``
-_BOUND_SLACK = 1e-9
+_BOUND_SLACK = BOUND_SLACK
 
 
 # ------------------------------------------------------------------------------- deciding
@@ -57,94 +67,18 @@ def _least_squares_witness(dec: _Decider) -> dict | None:
     rp = dec.program()
     if isinstance(rp, str) or rp.K == 0:
         return None
-    xi = np.linalg.lstsq(rp.B, -rp.e0, rcond=None)[0] if rp.e0.size else np.zeros(rp.K)
-    return rp.to_witness(
-        "W",
-        {"xi": xi, "s": None, "Z": [np.zeros(r.size) for _, _, r in rp.zero_groups]}
-        if not rp.zero_groups
-        else {"xi": xi, "s": None, "Z": _zero_group_projection(rp, xi)},
-    )
+    return rp.to_witness("W", least_squares_solution(rp))
 
 
-def _zero_group_projection(rp: ReducedProgram, xi: np.ndarray) -> list[np.ndarray]:
-    out = []
-    E = rp.e0 + rp.B @ xi
-    lam = rp.st.problem.lambda_w
-    for _, _, rows in rp.zero_groups:
-        a = -E[rows]
-        nrm = float(np.linalg.norm(a))
-        out.append(a * min(1.0, lam / nrm) if nrm > 0 else a)
-    return out
-
-
-def _fails_by_direction(
-    st: Structure,
-    notion: str,
-    wit: dict,
-    tol: float,
-    slopes=None,
-    extra: list | None = None,
-    blocks: dict | None = None,
-    robust: Activity | None = None,
-):
-    """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
-    the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
-    condition is most violated."""
-    p, pt = st.problem, st.point
-    if blocks is None:
-        blocks = residual_blocks(p, pt, st.kind, wit)
-    best = (0.0, None)
-
-    def attempt(dW, db, seed):
-        nonlocal best
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust)
-        if prop is None:
-            return
-        d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
-        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
-        if chk["valid"] and chk["bound"] > best[0]:
-            best = (chk["bound"], d)
-
-    def done() -> bool:
-        return best[0] > tol * (1 + _BOUND_SLACK)
-
-    attempt([-R for R in blocks["W"]], [-r for r in blocks["b"]], None)
-    for w in extra or []:
-        if done():
-            return best
-        eb = residual_blocks(p, pt, st.kind, w)
-        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
-    if done():
-        return best
-    zW = [np.zeros_like(W) for W in pt.W]
-    zb = [np.zeros_like(b) for b in pt.b]
-    G = backward(st)[1]
-    seeds = []
-    for l, g in enumerate(G):
-        if st.kind == "PP":
-            v1 = np.where(st.cond[l] == 1, np.maximum(-g, 0.0), 0.0)
-            v2 = np.where(st.cond[l] == 2, np.abs(g), 0.0)
-            v = np.maximum(v1, v2)
-        elif notion == "S":
-            v = np.where(st.act.G[l] & st.act.H[l], np.maximum(-g, 0.0), 0.0)
-        else:
-            continue
-        for flat in np.argsort(v, axis=None)[::-1][:5]:
-            i, n = np.unravel_index(flat, v.shape)
-            if v[i, n] > 0:
-                sign = -np.sign(g[i, n]) if st.cond[l][i, n] == 2 else 1.0
-                seeds.append((v[i, n], (l, int(i), int(n), float(sign))))
-    seeds.sort(key=lambda x: -x[0])
-    for _, seed in seeds[:5]:
-        attempt(zW, zb, seed)
-        if done():
-            break
-    return best
+def _memo_key(label: str, kw: dict) -> tuple:
+    return ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
 
 
 class _Decider:
-    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None):
+    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None, given=None):
         self.p, self.pt, self.kind = problem, point, kind
+        self.given = given  # a witness handed in by the caller (re-checked before use)
+        self.given_rejected: dict[str, float] = {}
         self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
         self.act = Activity.at(problem, point, act_tol, kind)
         self.robust = robust
@@ -166,7 +100,7 @@ class _Decider:
             label, kw = "Clarke LP", {}
         else:
             label, kw = "LP", {"pair_patterns": (np.full(rp.K, "f"), np.full(rp.K, "f"))}
-        key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
+        key = _memo_key(label, kw)
         if key not in self._memo:
             self._memo[key] = rp.solve("Clarke" if self.kind == "PP" else "W", **kw)
         val = self._memo[key][1]
@@ -194,7 +128,7 @@ class _Decider:
         cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
         key = (cone, id(wit), len(extra or []))
         if key not in self._proofs:
-            self._proofs[key] = _fails_by_direction(
+            self._proofs[key] = fails_by_direction(
                 self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit),
                 robust=self.robust,
             )
@@ -225,17 +159,21 @@ class _Decider:
         )
 
     def try_solutions(self, notion: str, runs) -> tuple[float, dict | None, str]:
-        """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`) until a
-        witness passes; return the best (residual, witness, method)."""
+        """Run the programs of ``runs`` (keyword sets for :meth:`ReducedProgram.solve`, or a
+        callable returning a solution directly) until a witness passes; return the best
+        (residual, witness, method). Every candidate is re-checked by :meth:`check`."""
         rp = self.program()
         best: tuple[float, dict | None, str] = (np.inf, None, "")
         if isinstance(rp, str):
             return best
         for label, kw in runs:
-            key = ("", label, repr(sorted((k, np.asarray(v).tobytes()) for k, v in kw.items())))
-            if key not in self._memo:
-                self._memo[key] = rp.solve(notion, **kw)
-            status, val, sol = self._memo[key]
+            if callable(kw):  # a candidate computed without a solver
+                sol = kw()
+            else:
+                key = _memo_key(label, kw)
+                if key not in self._memo:
+                    self._memo[key] = rp.solve(notion, **kw)
+                sol = self._memo[key][2]
             if sol is None:
                 continue
             wit = rp.to_witness(notion, sol)
@@ -267,6 +205,16 @@ class _Decider:
                 epsilon=proof_from.epsilon, lower_bound=proof_from.lower_bound,
                 cone=proof_from.cone,
             )
+        if self.given is not None and notion in ("KKT", "Clarke"):
+            rg = self.check(notion, self.given)
+            if rg <= tol:
+                return NetworkNotionResult(
+                    Verdict.holds("the caller's witness, re-checked with numpy", residual=rg, epsilon=rg),
+                    "caller's witness",
+                    self.given,
+                    epsilon=rg,
+                )
+            self.given_rejected[notion] = rg
         wit0, r0 = self.default_witness(notion)
         if r0 <= tol:
             return NetworkNotionResult(
@@ -325,7 +273,7 @@ class _Decider:
         if isinstance(rp, str):
             return 0
         if notion == "KKT":
-            return 2 ** int(rp.kz_beta.sum())
+            return 2 ** int(slope_matters(rp).sum())
         if self.kind == "P":
             return len(PAIR_BRANCHES[notion]) ** rp.K
         return 1
@@ -339,18 +287,20 @@ class _Decider:
         if self.kind == "PP":
             yield [("Clarke LP", {})]
             if notion == "KKT" and rp.kz_beta.any():
+                yield [("least-squares xi (refine's kink multipliers)", lambda: least_squares_solution(rp))]
+                yield from self._dive()
                 self.relaxation_value()
                 sol = self._memo[("", "Clarke LP", repr([]))][2]
                 if sol is not None and sol["s"] is not None:
                     snapped = np.where(np.abs(sol["s"] - al) <= np.abs(sol["s"] - 1), al, 1.0)
                     yield [("LP at the rounded slopes", {"slopes": snapped})]
                 yield [("LP at the one-sided slopes", {"slopes": rp.s_fixed})]
-                nk = int(rp.kz_beta.sum())
-                if 2**nk <= self.max_branches:
-                    kb = np.flatnonzero(rp.kz_beta)
+                # kinks whose two intervals overlap whatever xi is stay relaxed (NaN)
+                kb = np.flatnonzero(slope_matters(rp))
+                if 2**kb.size <= self.max_branches:
                     runs = []
-                    for choice in itertools.product((al, 1.0), repeat=nk):
-                        s = rp.s_fixed.copy()
+                    for choice in itertools.product((al, 1.0), repeat=kb.size):
+                        s = np.where(rp.kz_beta, np.nan, rp.s_fixed)
                         s[kb] = choice
                         runs.append(("branch enumeration", {"slopes": s}))
                     yield runs
@@ -370,6 +320,32 @@ class _Decider:
                 w = np.array([c[1] for c in choice] or [], dtype="<U1")
                 runs.append(("branch enumeration", {"pair_patterns": (nu, w)}))
             yield runs
+
+    def _dive(self):
+        r"""Runs of the dive for KKT of (PP): from the Clarke relaxation (:math:`s \in [\alpha, 1]`
+        at every kink), fix the slope of each kink whose :math:`\xi` lies in neither interval to the
+        nearer one (:func:`kink_slacks`), keep the others relaxed, re-solve; at most
+        ``DIVE_ROUNDS`` rounds, stopping when no kink is outside. Kinks inside an interval stay
+        relaxed: the witness takes the slope of the interval holding :math:`\xi`
+        (:func:`.network_program.best_kink_slopes`) and is re-checked before any "holds"."""
+        rp = self.program()
+        assert isinstance(rp, ReducedProgram)
+        kb = rp.kz_beta
+        slopes = np.full(rp.K, np.nan)
+        self.relaxation_value()
+        sol = self._memo[_memo_key("Clarke LP", {})][2]
+        for rnd in range(DIVE_ROUNDS):
+            if sol is None:
+                return
+            lo, hi = kink_slacks(rp, sol["xi"])
+            outside = kb & (np.maximum(lo, hi) < -self.tol) & np.isnan(slopes)
+            if not outside.any():
+                return
+            slopes[outside] = np.where(lo[outside] > hi[outside], self.p.alpha, 1.0)
+            label = f"dive round {rnd + 1} ({int(np.sum(~np.isnan(slopes)))} of {int(kb.sum())} kink slopes fixed)"
+            kw = {"slopes": slopes.copy()}
+            yield [(label, kw)]
+            sol = self._memo.get(_memo_key(label, kw), (None, None, None))[2]
 
     def decide_b(
         self, kkt_or_w: NetworkNotionResult, s_res: NetworkNotionResult | None = None
@@ -450,14 +426,15 @@ class _Decider:
             s = rp.s_fixed.copy()
             s[kb] = choice
             _, _, sol = rp.solve("KKT", slopes=s)
-            wit = rp.to_witness("KKT", sol) if sol is not None else None
+            # the branch prescribes the slopes: keep them (choose_slopes=False)
+            wit = rp.to_witness("KKT", sol, choose_slopes=False) if sol is not None else None
             r = self.check("KKT", wit) if wit is not None else np.inf
             if r > self.tol:
                 slopes = [np.asarray(x) for x in rp.split(s)]
                 full = [S.copy() for S in self.st.s_def]
                 for l, (i, n) in enumerate(rp.loc):
                     full[l][i, n] = slopes[l]
-                bound, d = _fails_by_direction(
+                bound, d = fails_by_direction(
                     self.st, "KKT", wit or witness(self.st, "KKT", self.Xi, self.G), self.tol, full
                 )
                 if bound > self.tol * (1 + _BOUND_SLACK):
@@ -536,22 +513,36 @@ def decide_notions(
     *,
     tolerances: Tolerances | None = None,
     max_branches: int = 64,
+    witness: dict | None = None,
 ) -> NetworkCertificate:
     """Decide every notion of ``kind`` ("PP" at ``point`` as given, "P" at ``point`` which must be
     the feasible lift) by the structured path; the activity band as in :func:`.classify.classify`.
     The residual tolerance is ``tolerances.tol`` times :func:`.network_check.network_scale` (the
-    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``."""
+    kernel's :func:`~.kernel.problem_scale` of the same problem) unless ``scaled=False``.
+
+    ``witness`` (``kind="PP"`` only): multipliers of (PP) handed in by the caller, a dict as
+    :attr:`~ialam_verify.solver.refine.RefineResult.multipliers` has it (:mod:`.network_witness`).
+    It is re-checked by :func:`.network_check.check_witness` at these tolerances and decides KKT
+    (and Clarke) as "holds" only if it passes; otherwise it is ignored (a note says so) and the
+    normal search runs. It never makes a verdict "fails"."""
     t0 = time.perf_counter()
     tols = tolerances if tolerances is not None else Tolerances()
     if kind not in ("PP", "P"):
         raise ValueError(f"kind must be 'PP' or 'P'; got {kind!r}")
+    given = None
+    if witness is not None:
+        if kind != "PP":
+            raise ValueError("witness: multipliers of (PP) only; pass it with kind='PP'")
+        from .network_witness import witness_from_multipliers
+
+        given = witness_from_multipliers(problem, point, witness)
     scale = network_scale(problem, point, kind)
     tol = tols.tol * (scale if tols.scaled else 1.0)
     act_tol, band = tols.act_tol, tols.band
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
         robust = Activity.at(problem, point, act_tol * band, kind) if kind == "PP" else None
-        dec = _Decider(problem, point, kind, tol, a, max_branches, robust)
+        dec = _Decider(problem, point, kind, tol, a, max_branches, robust, given)
         res: dict[str, NetworkNotionResult] = {}
         if kind == "PP":
             res["Clarke"] = dec.decide("Clarke")
@@ -566,6 +557,10 @@ def decide_notions(
 
     dec, results = run(act_tol)
     notes: list[str] = []
+    for notion, rg in dec.given_rejected.items():
+        notes.append(
+            f"the caller's witness was rejected for {notion}: largest violation {rg:.3g} > tol {tol:.3g}"
+        )
     key = dec.act.key()
     for other in (act_tol / band, act_tol * band):
         if Activity.at(problem, point, other, kind).key() == key:

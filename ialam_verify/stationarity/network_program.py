@@ -110,12 +110,16 @@ def witness(
     G: list[np.ndarray],
     s_free: list[np.ndarray] | None = None,
     Z_zero: list[np.ndarray] | None = None,
+    choose_slopes: bool = True,
 ) -> dict[str, list[np.ndarray]]:
     r"""The full multiplier set from :math:`\Xi` and :math:`G` of a backward pass: off the free
     entries by the side rule; at the free entries (when ``s_free`` is given, i.e. :math:`\Xi` was
     chosen there) :math:`M^1 = (\beta s - \alpha G - \Xi)/(1 - \alpha)`, :math:`M^2 = G - M^1` (one of
     them 0 if its constraint is inactive, :math:`s` then solved from :math:`\Xi`). Zero columns get
-    the projection of :math:`(\Xi V^T)_{:,j}` onto the ball unless ``Z_zero`` gives them."""
+    the projection of :math:`(\Xi V^T)_{:,j}` onto the ball unless ``Z_zero`` gives them. For KKT,
+    at kinks with both constraints active the slope is the one of :func:`best_kink_slopes` when
+    ``choose_slopes`` (any slope in :math:`\{\alpha, 1\}` is allowed), else the given one (a B
+    branch, whose slope is prescribed)."""
     p, pt = st.problem, st.point
     al = p.alpha
     out: dict[str, list[np.ndarray]] = {"Xi": Xi, "M1": [], "M2": [], "S": [], "Z": []}
@@ -136,6 +140,9 @@ def witness(
                 sf[only_h] = (xf[only_h] + al * gf[only_h]) / beta
                 sf[none] = xf[none] / beta
                 sf = _snap_slopes(sf, al, notion)
+                if notion == "KKT" and choose_slopes:
+                    both = Ga & Ha
+                    sf[both] = best_kink_slopes(gf[both], xf[both], beta, al)
             m1 = (beta * sf - al * gf - xf) / (1.0 - al)
             m2 = gf - m1
             m1 = np.where(Ga, np.where(Ha, m1, gf), 0.0)
@@ -161,6 +168,19 @@ def witness(
     if st.kind == "P":
         del out["S"]
     return out
+
+
+def best_kink_slopes(g: np.ndarray, xi: np.ndarray, beta: float, alpha: float) -> np.ndarray:
+    r"""At kinks with both constraints active, the slope :math:`s \in \{\alpha, 1\}` whose
+    interval :math:`[\beta s - g, \beta s - \alpha g]` holds :math:`\xi`, or comes nearest: the
+    :math:`s` maximizing :math:`\min(M^1, M^2)` with :math:`M^1 = (\beta s - \alpha g - \xi)/(1 -
+    \alpha)`, :math:`M^2 = g - M^1` (ties: 1). Rounding the relaxed slope to the nearer end instead
+    can leave :math:`\xi` outside an interval that holds it."""
+    m1_hi = (beta - alpha * g - xi) / (1.0 - alpha)
+    m1_lo = (beta * alpha - alpha * g - xi) / (1.0 - alpha)
+    slack_hi = np.minimum(m1_hi, g - m1_hi)
+    slack_lo = np.minimum(m1_lo, g - m1_lo)
+    return np.where(slack_lo > slack_hi, alpha, 1.0)
 
 
 def _snap_slopes(s: np.ndarray, alpha: float, notion: str) -> np.ndarray:
@@ -340,7 +360,7 @@ class ReducedProgram:
     ) -> tuple[str, float | None, dict | None]:
         r"""Minimize :math:`t` = the largest residual / sign violation over :math:`\xi` (LP, or SOCP
         with zero columns; Clarabel). ``slopes`` fixes :math:`s` at the kink entries (a branch of
-        the limiting set); without it :math:`s \in [\alpha, 1]` (Clarke). ``pair_patterns`` gives,
+        the limiting set); without it, and where it is NaN, :math:`s \in [\alpha, 1]` (Clarke). ``pair_patterns`` gives,
         for (P), the sign pattern of :math:`(\nu, w)` at each free (biactive) entry."""
         import cvxpy as cp
 
@@ -358,10 +378,12 @@ class ReducedProgram:
                 cons.append(s[np.flatnonzero(fixed)] == self.s_fixed[fixed])
             kb = np.flatnonzero(self.kz_beta)
             if kb.size:
-                if slopes is not None:
-                    cons.append(s[kb] == slopes[kb])
-                else:
-                    cons += [s[kb] >= al, s[kb] <= 1.0]
+                pinned = kb[~np.isnan(slopes[kb])] if slopes is not None else kb[:0]
+                relaxed = np.setdiff1d(kb, pinned)
+                if pinned.size:
+                    cons.append(s[pinned] == slopes[pinned])
+                if relaxed.size:
+                    cons += [s[relaxed] >= al, s[relaxed] <= 1.0]
         else:
             s = None
             cons.append(xi == -m1 - al * m2)
@@ -413,8 +435,11 @@ class ReducedProgram:
         }
         return str(prob.status), float(t.value), sol
 
-    def to_witness(self, notion: str, sol: dict) -> dict[str, list[np.ndarray]]:
-        """The full witness of a solution of :meth:`solve` (one backward pass with :math:`\\xi`)."""
+    def to_witness(
+        self, notion: str, sol: dict, choose_slopes: bool = True
+    ) -> dict[str, list[np.ndarray]]:
+        """The full witness of a solution of :meth:`solve` (one backward pass with :math:`\\xi`);
+        ``choose_slopes`` as in :func:`witness`."""
         st = self.st
         Xi, G = backward(st, self.split(sol["xi"]))
         s = sol["s"] if sol["s"] is not None else np.zeros(self.K)
@@ -429,4 +454,4 @@ class ReducedProgram:
                     np.column_stack(cols) if cols else np.zeros((st.point.W[l].shape[0], 0))
                 )
                 del zc
-        return witness(st, notion, Xi, G, self.split(s), Z_zero)
+        return witness(st, notion, Xi, G, self.split(s), Z_zero, choose_slopes)
