@@ -231,9 +231,6 @@ def run_ialam(
             res = fit(
                 ctx.data,
                 settings.sizes,
-                start="talk",  # the talk's method as it is (the pipeline is fit's default)
-                refine=False,
-                certify=False,
                 alpha=settings.alpha,
                 lambda_w=settings.lambda_w,
                 lambda_v=settings.lambda_v,

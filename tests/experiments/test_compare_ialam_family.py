@@ -17,7 +17,6 @@ from ialam_verify.experiments.measure import Context  # noqa: E402
 from ialam_verify.experiments.runner import (  # noqa: E402
     Settings,
     all_method_names,
-    check_method,
     fit_has_start,
     run_ialam,
 )
@@ -28,17 +27,6 @@ REAL_FIT = solver.fit
 
 def _ctx() -> Context:
     return Context(synthetic(SIZES, 30, 0.1, seed=2), 0.1, 1e-3)
-
-
-@pytest.mark.skipif(fit_has_start(), reason="this version's fit has start=: see the next test")
-def test_pipeline_methods_are_refused_without_fit_start() -> None:
-    for name in ("ialam-talk", "pipeline"):
-        with pytest.raises(ValueError, match="needs ialam_verify.solver.fit\\(start=...\\)"):
-            check_method(name)
-        with pytest.raises(ValueError, match=name):
-            Settings(sizes=SIZES, methods=("IALAM", name)).validate()
-    assert "pipeline" not in all_method_names()
-    assert check_method("IALAM") == "IALAM"
 
 
 def test_each_family_member_calls_fit_as_documented(monkeypatch) -> None:
