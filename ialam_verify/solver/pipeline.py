@@ -97,18 +97,22 @@ def _measure(problem: Problem, point: LiftedPoint) -> dict[str, Any]:
 
 
 def certify_kkt(
-    problem: Problem, point: LiftedPoint, tolerances: Any = None
+    problem: Problem, point: LiftedPoint, tolerances: Any = None, witness: Any = None
 ) -> tuple[Verdict | None, str]:
     """KKT of (PP) at ``point``: ``(verdict, how)``; ``(None, why)`` when it was not certified.
 
-    Uses ``certify(problem, point).verdict("KKT")`` when the certificates provide it (the structured
-    certifier); otherwise the generic classifier on (PP) alone, only up to
+    Uses ``certify(problem, point, witness=...).verdict("KKT")`` when the certificates provide it
+    (the structured certifier). ``witness`` (the refinement's multipliers) is only a hint: the
+    certifier re-checks it at ``tolerances`` and runs its own search when it is rejected, so a wrong
+    witness can never turn into "holds". Otherwise the generic classifier on (PP) alone, only up to
     :data:`GENERIC_CERTIFY_LIMIT` = N * (N_1 + ... + N_L).
     """
     from .. import stationarity
 
     if _structured_certifier_available():
-        kw = {} if tolerances is None else {"tolerances": tolerances}
+        kw: dict[str, Any] = {} if tolerances is None else {"tolerances": tolerances}
+        if witness is not None:
+            kw["witness"] = witness
         report = stationarity.certify(problem, point, **kw)
         return report.verdict("KKT"), "certify"
     size = problem.n_samples * int(sum(problem.sizes[1:]))
@@ -304,7 +308,7 @@ def run_pipeline(
     t0 = time.perf_counter()
     if certify and not interrupted:
         try:
-            verdict, how = certify_kkt(problem, final, tolerances)
+            verdict, how = certify_kkt(problem, final, tolerances, witness=multipliers)
         except KeyboardInterrupt:
             interrupted = True
             how = "interrupted"
