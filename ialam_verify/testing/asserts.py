@@ -170,24 +170,7 @@ def _certify(
         if opts["alpha"] is None:
             raise ValueError("alpha is required for a (weights, biases) network")
     opts.setdefault("lambda_w", 0.0)
-    if hasattr(_st, "certify_network"):  # the structured certifier (cert-network)
-        return _call(
-            _st.certify_network, target, X, Y, tol=tol, tolerances=tolerances, **opts
-        ), None
-    W, b, _ = _network_lists(target)
-    alpha = opts.pop("alpha")
-    lambda_w = opts.pop("lambda_w")
-    lambda_v = opts.pop("lambda_v", 0.0)
-    beta = opts.pop("beta", None)
-    if opts.pop("samples", "columns") != "columns" or opts.pop("method", "auto") != "auto":
-        raise ValueError("samples='rows' and method= need certify_network (not in this version)")
-    sizes = (W[0].shape[1], *(a.shape[0] for a in W))
-    if beta is None:
-        from ..solver.api import default_beta
-
-        beta = default_beta(Y, len(W))
-    problem = Problem.create(X, Y, sizes, alpha, lambda_w, lambda_v, beta)
-    return _call(_st.certify, problem, problem.lift(W, b), tol=tol, tolerances=tolerances), None
+    return _call(_st.certify_network, target, X, Y, tol=tol, tolerances=tolerances, **opts), None
 
 
 def _results(cert: Any, notion: str) -> tuple[Any, Any, str]:
@@ -265,7 +248,7 @@ def _notion_view(cert: Any, notion: str, mpcc: Any = None, tolerances: Any = Non
     """Read one notion out of a certificate (Certificate, CertifyReport, or the new API's report)."""
     sub, res, name = _results(cert, notion)
     verdict = _as_verdict(res)
-    if hasattr(cert, "verdict") and callable(cert.verdict):  # report.verdict(notion) (cert-network)
+    if hasattr(cert, "verdict") and callable(cert.verdict):  # a CertifyReport: report.verdict(notion)
         verdict = cert.verdict(notion)
     prob = _mpcc_of(cert, notion, mpcc)
     recheck = ""

@@ -49,7 +49,7 @@ def test_train_json_prints_one_object_and_exit_3_when_not_certified(capsys):
 
 def test_report_ends_with_failed_and_exit_3(capsys, monkeypatch):
     monkeypatch.setattr(
-        pipeline_mod, "certify_kkt", lambda p, x, t=None: (Verdict.fails("a descent direction"), "t")
+        pipeline_mod, "certify_kkt", lambda p, x, t=None, witness=None: (Verdict.fails("a descent direction"), "t")
     )
     rc = main(["train", *QUICK])
     cap = capsys.readouterr()
@@ -64,7 +64,7 @@ def test_exit_0_only_when_the_verdict_holds(capsys, monkeypatch):
     monkeypatch.setattr(
         pipeline_mod,
         "certify_kkt",
-        lambda p, x, t=None: (Verdict.holds("witness", residual=1e-9), "test"),
+        lambda p, x, t=None, witness=None: (Verdict.holds("witness", residual=1e-9), "test"),
     )
     rc = main(["train", *QUICK])
     out = capsys.readouterr().out

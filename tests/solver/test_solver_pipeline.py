@@ -198,10 +198,14 @@ def test_refinement_result_is_used_and_stored(data, monkeypatch, tmp_path):
         )  # fmt: skip
 
     monkeypatch.setattr(pipeline_mod, "_load_refine", lambda: fake_refine)
-    monkeypatch.setattr(
-        pipeline_mod, "certify_kkt", lambda p, x, t=None: (Verdict.holds("stand-in"), "test")
-    )
+    def fake_certify(p, x, t=None, witness=None):
+        calls["witness"] = witness
+        return Verdict.holds("stand-in"), "test"
+
+    monkeypatch.setattr(pipeline_mod, "certify_kkt", fake_certify)
     res = fit(data, SIZES, **{**QUICK, "refine": True})
+    # the refinement's multipliers are handed to the certificates as a witness to re-check
+    assert calls["witness"] is not None and calls["witness"]["xi"][0][0, 0] == 0.5
     stage = res.stages[2]
     assert stage["status"] == "done" and stage["zero_columns"] == 1
     assert np.all(res.W[1][:, -1] == 0.0) and res.stages[3]["zero_columns"] == 1
