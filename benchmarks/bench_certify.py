@@ -146,7 +146,10 @@ def talk(args) -> int:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            res = fit(data, sizes, seed=0, max_seconds=args.fit_seconds)
+            res = fit(
+                data, sizes, seed=0, start="talk", refine=False, certify=False,
+                max_seconds=args.fit_seconds,
+            )
         tf = time.perf_counter() - t0
         t0 = time.perf_counter()
         rep = certify(res, method="structured")
