@@ -242,11 +242,12 @@ def run_ialam(
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
         return RunRecord(method, "failed", f"{type(exc).__name__}: {exc}", history=history)
     status = _IALAM_STATUS.get(int(res.status), "failed")
+    seconds = _on_the_pipeline_clock(res, history, ctx)
     rec = RunRecord(method, status, str(res.message), history=history)
     rec.info["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     rec.info = {
         **rec.info,
-        "seconds": float(res.seconds),
+        "seconds": seconds,
         "epochs": float(res.nit_inner),
         "outer_iterations": int(res.nit),
         "feas_vi": float(res.metrics.get("feas_vi", float("nan"))),
@@ -262,6 +263,37 @@ def run_ialam(
         return rec
     rec.final = final
     return rec
+
+
+def _on_the_pipeline_clock(res: Any, history: dict, ctx: Context) -> float:
+    """The training seconds of a ``fit`` result, with ``history`` put on that clock.
+
+    The callback sees IALAM's own clock only. When ``fit`` ran stages around IALAM (a warm-up before,
+    a refinement and the final lift after), the history's times are shifted by the seconds spent before
+    IALAM, and the final network is appended at the total of every stage but the verdict (certifying
+    is not training), so that "at equal wall time" compares like with like.
+    """
+    stages = getattr(res, "stages", None)
+    if not stages:
+        return float(res.seconds)
+    names = [st["name"] for st in stages]
+    before = names.index("IALAM") if "IALAM" in names else len(stages)
+    offset = float(sum(st["seconds"] or 0.0 for st in stages[:before]))
+    total = float(sum(st["seconds"] or 0.0 for st in stages if st["name"] != "verdict"))
+    if offset:
+        history["seconds"][:] = [
+            t if i == 0 and t == 0.0 else t + offset for i, t in enumerate(history["seconds"])
+        ]
+    refined = any(
+        st["name"] == "refinement" and st["status"] in ("done", "incomplete", "interrupted")
+        for st in stages
+    )
+    if refined and (not history["seconds"] or total > history["seconds"][-1]):
+        # the refined network, at the end of training; Newton steps are not epochs, so the epoch
+        # count stays at IALAM's last
+        last_epochs = history["epochs"][-1] if history["epochs"] else float(res.nit_inner)
+        _append(history, total, float(last_epochs), measure(res.W, res.b, ctx, official=False))
+    return max(total, float(res.seconds))
 
 
 def code_version() -> str | None:

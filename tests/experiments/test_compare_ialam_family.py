@@ -58,3 +58,45 @@ def test_each_family_member_calls_fit_as_documented(monkeypatch) -> None:
     assert calls["pipeline"]["start"] == "warmup" and calls["pipeline"]["refine"] is True
     assert [calls[n]["certify"] for n in settings.methods] == [False, False, True]
     # only IALAM's history has the shared start at epoch 0 (the others start elsewhere)
+
+
+def test_pipeline_seconds_count_every_training_stage() -> None:
+    """The callback sees IALAM's clock only: a warm-up before it shifts the history, the refinement and
+    the final lift after it add a last entry, the verdict is not counted (not training)."""
+    from types import SimpleNamespace
+
+    from ialam_verify.experiments.baselines import empty_history
+    from ialam_verify.experiments.runner import _on_the_pipeline_clock
+
+    ctx = _ctx()
+    W, b = initial_network(ctx, SIZES, 0, "fan_in", False)
+    stages = [
+        {"name": "warm-up", "status": "done", "seconds": 1.0},
+        {"name": "IALAM", "status": "done", "seconds": 0.5},
+        {"name": "refinement", "status": "done", "seconds": 2.0},
+        {"name": "final lift", "status": "done", "seconds": 0.25},
+        {"name": "verdict", "status": "done", "seconds": 5.0},
+    ]
+    res = SimpleNamespace(stages=stages, seconds=0.5, nit_inner=7, W=W, b=b)
+    history = empty_history()
+    history["seconds"] += [0.125, 0.5]
+    history["epochs"] += [3.0, 7.0]
+    for key in history:
+        if key not in ("seconds", "epochs"):
+            history[key] += [None, None]
+    assert _on_the_pipeline_clock(res, history, ctx) == 3.75
+    assert history["seconds"] == [1.125, 1.5, 3.75]
+    assert history["epochs"] == [3.0, 7.0, 7.0]
+    assert history["train_err"][-1] is not None
+    # without a refinement nothing is appended (the last entry is IALAM's own last iterate)
+    stages[2]["status"] = "skipped"
+    history = empty_history()
+    history["seconds"] += [0.5]
+    history["epochs"] += [7.0]
+    for key in history:
+        if key not in ("seconds", "epochs"):
+            history[key] += [None]
+    assert _on_the_pipeline_clock(res, history, ctx) == 3.75 and history["seconds"] == [1.5]
+    # a plain IALAM result (no stages) keeps its own clock
+    plain = SimpleNamespace(stages=None, seconds=0.5)
+    assert _on_the_pipeline_clock(plain, empty_history(), ctx) == 0.5
