@@ -49,26 +49,11 @@ USABLE = ("ok", "converged", "infeasible", "max_outer", "time_cap")
 #: (its own initialization, ``start="talk"``, no refinement); ``"pipeline"`` fit's defaults (a
 #: first-order warm-up, IALAM, then the refinement). The last two need ``fit(start=...)``.
 IALAM_METHODS = ("IALAM", "ialam-talk", "pipeline")
-_NEEDS_START = ("ialam-talk", "pipeline")
-
-
-def fit_has_start() -> bool:
-    """Whether :func:`ialam_verify.solver.fit` takes ``start`` (the warm-up/refine pipeline)."""
-    import inspect
-
-    from ..solver import fit
-
-    return "start" in inspect.signature(fit).parameters
 
 
 def check_method(name: str) -> str:
     """``name`` if it is a method this version can run; ``ValueError`` naming the known ones."""
     if name in IALAM_METHODS:
-        if name in _NEEDS_START and not fit_has_start():
-            raise ValueError(
-                f"method {name!r} needs ialam_verify.solver.fit(start=...), which this version "
-                "does not have"
-            )
         return name
     try:
         parse_method(name)
@@ -80,11 +65,10 @@ def check_method(name: str) -> str:
 
 
 def all_method_names() -> list[str]:
-    """What ``--methods all`` runs: the IALAM family this version has, then every baseline."""
+    """What ``--methods all`` runs: the IALAM family, then every baseline."""
     from .baselines import all_methods
 
-    family = list(IALAM_METHODS) if fit_has_start() else ["IALAM"]
-    return [*family, *all_methods()]
+    return [*IALAM_METHODS, *all_methods()]
 
 
 @dataclass
@@ -168,21 +152,16 @@ _IALAM_STATUS = {
 }
 
 
-def _start_options(method: str, W0: list, b0: list, settings: Settings) -> dict[str, Any]:
+def _start_options(method: str, W0: list, b0: list) -> dict[str, Any]:
     """The arguments of :func:`ialam_verify.solver.fit` that make ``method`` (see IALAM_METHODS)."""
-    import inspect
-
-    from ..solver import fit
-
     # the final certificate is not training: only the pipeline, whose defaults include it, runs it
-    quiet = {"certify": False} if "certify" in inspect.signature(fit).parameters else {}
+    quiet = {"certify": False}
     if method == "ialam-talk":
         return {"start": "talk", "refine": False, **quiet}
     if method == "pipeline":
         return {}
-    if fit_has_start():  # "IALAM": the shared initial network, as every baseline starts from
-        return {"start": (W0, b0), "refine": False, **quiet}
-    return {"init_scale": settings.init_scale, "match_targets": settings.match_targets}
+    # "IALAM": the shared initial network, as every baseline starts from
+    return {"start": (W0, b0), "refine": False, **quiet}
 
 
 def run_ialam(
@@ -203,8 +182,6 @@ def run_ialam(
         from ..solver import fit
     except ImportError as exc:  # pragma: no cover - the solver is part of the package
         return RunRecord(method, "unavailable", f"ialam_verify.solver.fit not importable: {exc}")
-    if method in _NEEDS_START and not fit_has_start():
-        return RunRecord(method, "unavailable", "ialam_verify.solver.fit has no start= (pipeline)")
     history = empty_history()
     W0, b0 = initial_network(
         ctx, settings.sizes, settings.seed, settings.init_scale, settings.match_targets
@@ -236,7 +213,7 @@ def run_ialam(
                 lambda_v=settings.lambda_v,
                 seed=settings.seed,
                 callback=callback,
-                **_start_options(method, W0, b0, settings),
+                **_start_options(method, W0, b0),
                 **options,
             )
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:

@@ -48,8 +48,6 @@ FEASIBLE_START_DEFAULTS: dict[str, Any] = {
     "feas_change_tol": 1e-7,
     "max_seconds": 10.0,
 }
-#: the generic certifier is used only up to this N * (N_1 + ... + N_L) (its programs grow fast)
-GENERIC_CERTIFY_LIMIT = 3000
 
 
 @dataclass
@@ -99,51 +97,24 @@ def _measure(problem: Problem, point: LiftedPoint) -> dict[str, Any]:
 def certify_kkt(
     problem: Problem, point: LiftedPoint, tolerances: Any = None, witness: Any = None
 ) -> tuple[Verdict | None, str]:
-    """KKT of (PP) at ``point``: ``(verdict, how)``; ``(None, why)`` when it was not certified.
+    """KKT of (PP) at ``point``: ``(verdict, how)``, by ``certify(problem, point).verdict("KKT")``.
 
-    Uses ``certify(problem, point, witness=...).verdict("KKT")`` when the certificates provide it
-    (the structured certifier). ``witness`` (the refinement's multipliers) is only a hint: the
-    certifier re-checks it at ``tolerances`` and runs its own search when it is rejected, so a wrong
-    witness can never turn into "holds". Otherwise the generic classifier on (PP) alone, only up to
-    :data:`GENERIC_CERTIFY_LIMIT` = N * (N_1 + ... + N_L).
+    ``witness`` (the refinement's multipliers) is only a hint: the certifier re-checks it at
+    ``tolerances`` and runs its own search when it is rejected, so a wrong witness can never turn
+    into "holds".
     """
     from .. import stationarity
 
-    if _structured_certifier_available():
-        kw: dict[str, Any] = {} if tolerances is None else {"tolerances": tolerances}
-        if witness is not None:
-            kw["witness"] = witness
-        report = stationarity.certify(problem, point, **kw)
-        return report.verdict("KKT"), "certify"
-    size = problem.n_samples * int(sum(problem.sizes[1:]))
-    if size > GENERIC_CERTIFY_LIMIT:
-        return None, (
-            f"not certified: too large for the generic certifier (N * (N_1 + ... + N_L) = {size} "
-            f"> {GENERIC_CERTIFY_LIMIT})"
-        )
-    from ..stationarity import classify, pp_problem
-
-    cert = classify(pp_problem(problem, point), notions=("KKT",), b_stationarity=False)
-    r = cert.results["KKT"]
-    v = r.verdict if isinstance(r.verdict, Verdict) else Verdict(str(r.verdict), r.reason)
-    if v.residual is None and r.min_residual is not None:
-        v = Verdict(v.outcome, v.reason, residual=r.min_residual)
-    return v, "generic certifier"
-
-
-def _structured_certifier_available() -> bool:
-    """Whether ``certify`` returns reports with ``.verdict(notion)`` (the structured certifier)."""
-    from .. import stationarity
-
-    report_cls = getattr(stationarity, "CertifyReport", None)
-    return report_cls is not None and hasattr(report_cls, "verdict")
+    kw: dict[str, Any] = {} if tolerances is None else {"tolerances": tolerances}
+    if witness is not None:
+        kw["witness"] = witness
+    return stationarity.certify(problem, point, **kw).verdict("KKT"), "certify"
 
 
 def _load_refine() -> Callable[..., Any] | None:
-    try:
-        from .refine import refine  # written by the refinement work; optional until it lands
-    except ImportError:
-        return None
+    """The refinement stage's function (one place, so that tests can put a stand-in there)."""
+    from .refine import refine
+
     return refine
 
 

@@ -234,8 +234,27 @@ class NotionResult:
         )
 
 
+class ToleranceFields:
+    """``tol``, ``act_tol`` and ``band`` read from a ``tolerances`` attribute (both certificate
+    types carry a :class:`~.kernel.Tolerances` and show these three as their own)."""
+
+    tolerances: Tolerances
+
+    @property
+    def tol(self) -> float:
+        return self.tolerances.tol
+
+    @property
+    def act_tol(self) -> float:
+        return self.tolerances.act_tol
+
+    @property
+    def band(self) -> float:
+        return self.tolerances.band
+
+
 @dataclass
-class Certificate:
+class Certificate(ToleranceFields):
     """What :func:`~.classify.classify` found: activity sets, one :class:`NotionResult` per notion,
     the strongest notions that hold, the tolerances, scale and timing. JSON via :meth:`save` /
     :meth:`load` (with ``format_version``)."""
@@ -251,17 +270,6 @@ class Certificate:
     notes: list[str] = field(default_factory=list)
     scale: float = 1.0
 
-    @property
-    def tol(self) -> float:
-        return self.tolerances.tol
-
-    @property
-    def act_tol(self) -> float:
-        return self.tolerances.act_tol
-
-    @property
-    def band(self) -> float:
-        return self.tolerances.band
 
     @property
     def strongest(self) -> list[str]:

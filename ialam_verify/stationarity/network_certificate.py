@@ -10,6 +10,7 @@ import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
+from .certificate import ToleranceFields
 from .kernel import Tolerances
 
 
@@ -45,7 +46,7 @@ class NetworkNotionResult:
 
 
 @dataclass
-class NetworkCertificate:
+class NetworkCertificate(ToleranceFields):
     """Certificate of (PP) (``kind="PP"``: KKT, Clarke, B) or (P) (``kind="P"``: W, A, C, M, S, B)
     at one point; the same reading surface as :class:`.classify.Certificate`."""
 
@@ -60,17 +61,6 @@ class NetworkCertificate:
     notes: list[str] = field(default_factory=list)
     nonsmooth: str = "limiting"
 
-    @property
-    def tol(self) -> float:
-        return self.tolerances.tol
-
-    @property
-    def act_tol(self) -> float:
-        return self.tolerances.act_tol
-
-    @property
-    def band(self) -> float:
-        return self.tolerances.band
 
     @property
     def residual_tol(self) -> float:
