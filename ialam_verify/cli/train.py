@@ -13,7 +13,7 @@ EPILOG = f"""\
 stages (each reported with seconds, TrainErr, FeasVi and exact zero columns):
   warm-up     prox-Adam on objective (1) in numpy, from the talk's random network (--start warmup)
   IALAM       the talk's method, from the lifted, exactly feasible start
-  refinement  high accuracy on the identified piece ("not available" if this version lacks it)
+  refinement  high accuracy on the identified piece (Newton on the kinks and zero columns)
   final lift  U = WV + b, V = sigma(U): FeasVi 0 up to rounding
   verdict     KKT of (PP) at the final point, from the certificates
 --start talk runs the talk's method literally from its own random start (no warm-up, no refinement).

@@ -9,8 +9,8 @@ Stages (each recorded in ``result.stages`` with seconds, TrainErr, FeasVi and ex
 2. **IALAM** (:class:`~.ialam.IALAM`), with the defaults of its regime: from the talk's start the
    talk's settings; from a feasible trained start :data:`FEASIBLE_START_DEFAULTS` (measured:
    ``docs/algorithm.md``, "From a feasible start").
-3. **refinement** on the identified piece (:func:`ialam_verify.solver.refine.refine`, written
-   separately; "not available" in the report when that module is missing, never silently skipped).
+3. **refinement** on the identified piece (:func:`ialam_verify.solver.refine.refine`, active-set
+   Newton on the kink manifold; its multipliers are handed to the certificates as a witness).
 4. **final lift** of the weights (FeasVi = 0 up to rounding).
 5. **verdict**: KKT of (PP) at the final point, from the certificates
    (:func:`ialam_verify.stationarity.certify`); ``None`` with the reason when not certified.
