@@ -21,7 +21,10 @@ polyhedral cones (``docs/algorithm.md`` derives both):
 
 Each cone is bounded by two rays; the minimizer of a strictly convex function over the cone is the
 unconstrained minimizer when that lies in the cone, and otherwise the best of the clipped one-dimensional
-minimizers on the two rays. Everything is vectorized over all entries, block by block (see :data:`BLOCK`).
+minimizers on the two rays. The kernel (:func:`_solve_vu_block`) gets each branch's minimizer from
+min/max formulas (the branch is a convex one-dimensional problem once v is eliminated) and decides
+between the branches with the enumeration's values, computed as the enumeration computes them.
+Everything is vectorized over all entries, block by block (see :data:`BLOCK`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import threading
 
 import numpy as np
 
-#: Entries per block of the vectorized closed form. Its scratch arrays (about 2 MB in all) are
+#: Entries per block of the vectorized closed form. Its scratch arrays (about 3.5 MB in all) are
 #: allocated once per thread and reused, where whole-layer temporaries cost a fresh allocation each:
 #: measured 6.4 ms for the closed form on a 100 x 1000 layer against 0.03 ms for one addition, mostly
-#: page faults of the temporaries and ``np.where`` on masks without a pattern.
-BLOCK = 16384
+#: page faults of the temporaries and ``np.where`` on masks without a pattern. Larger blocks mean fewer
+#: Python-level calls: on the 784-100-50-10, N = 1000 layers 2048 / 8192 / 16384 / 32768 entries took
+#: 5.9 / 2.9 / 2.5 / 2.3 ms (``benchmarks/bench_inner.py``'s machine, one BLAS thread).
+BLOCK = 32768
 
 _scratch = threading.local()
 
@@ -44,9 +49,9 @@ def _scratch_arrays() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarr
     """Per-thread scratch of the block kernel: float, int64 (bit patterns) and bool arrays."""
     arrays = getattr(_scratch, "arrays", None)
     if arrays is None or arrays[0][0].shape[0] < BLOCK:  # (BLOCK may be lowered in tests)
-        # F[12] holds zeros and is only read; F[13] is the u <= 0 branch's e
-        floats = [np.empty(BLOCK) for _ in range(12)] + [np.zeros(BLOCK), np.empty(BLOCK)]
-        ints = [np.empty(BLOCK, dtype=np.int64) for _ in range(3)]
+        # F[11] holds zeros and is only read
+        floats = [np.empty(BLOCK) for _ in range(11)] + [np.zeros(BLOCK)]
+        ints = [np.empty(BLOCK, dtype=np.int64) for _ in range(2)]
         bools = [np.empty(BLOCK, dtype=bool) for _ in range(2)]
         arrays = _scratch.arrays = (floats, ints, bools)
     return arrays
@@ -72,89 +77,84 @@ def _quad(a, p, c, q, v, u):
     return 0.5 * a * v * v - p * v + 0.5 * c * u * u - q * u
 
 
-def _branch_block(a, p, c, qb, v0, ray_v, ray_e, e_v0, slope, sign, v, u, e, F, I, B) -> None:
-    r"""One branch on a block: minimize :math:`\frac a2 v^2 - pv + \frac c2 u^2 - q_b u` over the cone
-    :math:`\{\mathrm{sign}\cdot u \ge 0,\ v \ge \mathrm{slope}\cdot u\}`; the minimizer into ``v, u``.
-
-    The minimum value is written into ``e`` as :math:`-e/2`, :math:`e = a v^2 + c u^2`: every candidate
-    minimizes the quadratic over a linear subspace (the whole plane, or a ray's line with the optimum
-    clipped to 0), where Euler's identity gives the value :math:`-\frac12(a v^2 + c u^2)`, so
-    comparing values is comparing ``e``. ``sign = +1, slope = 1`` is the branch u >= 0,
-    ``sign = -1, slope = alpha`` the branch u <= 0.
-
-    What both branches share is passed in: :math:`v_0 = p/a` (unconstrained), the ray ``u = 0``
-    (``ray_v`` :math:`= \max(v_0, 0)`, ``ray_e`` :math:`= a\,\mathrm{ray\_v}^2`) and ``e_v0``
-    :math:`= a v_0^2`. With :math:`u_0 = q_b/c`, :math:`k = a\,\mathrm{slope}^2 + c` and
-    :math:`t = (\mathrm{slope}\,p + q_b)/k` clipped to the cone's side (the ray ``v = slope u``),
-    :math:`e_2 = k t^2`, the result is
-
-    - ``v = where(inside, v0, where(e2 > ray_e, slope t, ray_v))``,
-    - ``u = where(inside, u0, where(e2 > ray_e, t, 0))``,
-    - ``e = where(inside, a v0^2 + c u0^2, max(ray_e, e2))``,
-
-    ``inside`` meaning :math:`(v_0, u_0)` lies in the cone. These are the plain formulas operation for
-    operation (multiplications by 1.0, exact, skipped), so results and ties are theirs bit for bit;
-    only the temporaries are reused (``F, I, B``: float, int64, bool scratch).
-    """
-    n = p.shape[0]
-    u0 = np.divide(qb, c, out=F[6][:n])
-    if sign > 0:
-        inside = np.greater_equal(v0, u0, out=B[0][:n])
-        np.logical_and(inside, np.greater_equal(u0, 0.0, out=B[1][:n]), out=inside)
-        k = a + c
-        t = np.add(p, qb, out=F[8][:n])
-    else:  # -u >= 0 is u <= 0
-        inside = np.greater_equal(v0, np.multiply(slope, u0, out=F[7][:n]), out=B[0][:n])
-        np.logical_and(inside, np.less_equal(u0, 0.0, out=B[1][:n]), out=inside)
-        k = a * slope * slope + c
-        t = np.multiply(slope, p, out=F[8][:n])
-        t += qb
-    t /= k
-    zero = F[12][:n]  # maximum(t, 0.0) with an array 0 is the same, and twice as fast
-    if sign > 0:
-        np.maximum(t, zero, out=t)
-        v_ray = t
-    else:
-        np.minimum(t, zero, out=t)
-        v_ray = np.multiply(slope, t, out=F[7][:n])
-    e2 = np.multiply(k, t, out=e)
-    e2 *= t
-    use2 = np.negative(np.greater(e2, ray_e, out=B[1][:n]), dtype=np.int64, out=I[0][:n])
-    np.copyto(v, ray_v)
-    _select_into(use2, v_ray, v, I[1][:n])
-    np.bitwise_and(_bits(t), use2, out=_bits(u))  # where(e2 > ray_e, t, +0.0)
-    np.maximum(ray_e, e2, out=e)
-    e_in = np.multiply(c, u0, out=F[9][:n])
-    e_in *= u0
-    np.add(e_v0, e_in, out=e_in)
-    inside_bits = np.negative(inside, dtype=np.int64, out=I[2][:n])
-    _select_into(inside_bits, v0, v, I[1][:n])
-    _select_into(inside_bits, u0, u, I[1][:n])
-    _select_into(inside_bits, e_in, e, I[1][:n])
-
-
 def _solve_vu_block(a, p, c, q, beta, alpha: float, v: np.ndarray, u: np.ndarray) -> None:
-    """:func:`solve_vu` on one block: ``p, q, v, u`` 1-d of equal length, ``a, c, beta`` scalars or such
-    blocks; the minimizer is written into ``v, u``."""
+    r""":func:`solve_vu` on one block: ``p, q, v, u`` 1-d of equal length, ``a, c, beta`` scalars or such
+    blocks; the minimizer is written into ``v, u``.
+
+    Per branch (``+``: :math:`u \ge 0`, slope 1, :math:`q_+ = q + \beta`; ``-``: :math:`u \le 0`, slope
+    :math:`\alpha`, :math:`q_- = q + \alpha\beta`), with :math:`v_0 = p/a`, :math:`u_0 = q_\pm/c`,
+    :math:`k = a\,\mathrm{slope}^2 + c` and :math:`t = (\mathrm{slope}\cdot p + q_\pm)/k`:
+
+    - **the minimizer.** For fixed u the best feasible v is :math:`\max(v_0, \mathrm{slope}\cdot u)`.
+      What is left is a convex piecewise quadratic in u with one breakpoint :math:`B` (where
+      :math:`\mathrm{slope}\cdot B = v_0`) and a continuous derivative there: unconstrained (minimizer
+      :math:`u_0`) on the side of B containing the cone's interior points, on the ray
+      :math:`v = \mathrm{slope}\cdot u` (minimizer t, a weighted mean of B and :math:`u_0`) beyond it. So
+      the minimizer over the line is :math:`\min(u_0, t)`, over the half-line
+      :math:`u_+ = \max(0, \min(u_0, t))` and :math:`u_- = \min(0, u_0, t)`; then
+      :math:`v = \max(v_0, \sigma(u)) = \max(v_0, u, \alpha u)` (feasible by construction).
+    - **its value** :math:`-e/2`, computed as the enumeration of candidates does (Euler's identity:
+      each candidate minimizes the quadratic over a linear subspace, where the value is
+      :math:`-\frac12(a v^2 + c u^2)`): :math:`e = a v_0^2 + c u_0^2` when :math:`(v_0, u_0)` lies in the
+      cone, else :math:`\max(a \max(v_0, 0)^2,\ k t_c^2)`, :math:`t_c` = t clipped to the branch's side.
+
+    The larger e wins, ties go to u >= 0. The e are the enumeration's numbers operation for operation
+    (``tests/solver/_speed_reference.py``), so the branch decision is its decision bit for bit. v and u
+    are the enumeration's candidate bit for bit except where rounding orders :math:`u_0` and t (or
+    :math:`v_0` and the ray's v) the other way than exact arithmetic: then both are the same point up to
+    that rounding. Three selections (the enumeration needs ten: each costs about three additions).
+    """
     F, I, B = _scratch_arrays()
     n = p.shape[0]
+    zero = F[11][:n]  # maximum(t, zero) with an array of zeros: same values, twice as fast as 0.0
     v0 = np.divide(p, a, out=F[0][:n])
-    ray_v = np.maximum(v0, F[12][:n], out=F[1][:n])
+    ray_v = np.maximum(v0, zero, out=F[1][:n])  # the ray u = 0: v = max(v0, 0), e = a v^2
     ray_e = np.multiply(a, ray_v, out=F[2][:n])
     ray_e *= ray_v
-    e_v0 = np.multiply(a, v0, out=F[3][:n])
+    e_v0 = np.multiply(a, v0, out=F[1][:n])
     e_v0 *= v0
-    ep = F[4][:n]
-    qb = np.add(q, beta, out=F[5][:n])
-    _branch_block(a, p, c, qb, v0, ray_v, ray_e, e_v0, 1.0, 1.0, v, u, ep, F, I, B)
-    vn, un, en = F[10][:n], F[11][:n], F[13][:n]
-    ab = np.multiply(alpha, beta, out=F[9][:n]) if np.ndim(beta) else alpha * beta
-    qn = np.add(q, ab, out=F[5][:n])  # over qb, no longer needed
-    _branch_block(a, p, c, qn, v0, ray_v, ray_e, e_v0, alpha, -1.0, vn, un, en, F, I, B)
-    # the branch minima are -ep/2 and -en/2: the larger e wins, ties go to u >= 0
+    # ---- branch u >= 0 (slope 1): u_+ into u, e_+ into ep
+    qb = np.add(q, beta, out=F[3][:n])
+    u0 = np.divide(qb, c, out=F[4][:n])
+    k = a + c
+    t = np.add(p, qb, out=F[5][:n])
+    t /= k
+    np.maximum(t, zero, out=t)
+    ep = np.multiply(k, t, out=F[6][:n])
+    ep *= t
+    np.maximum(ray_e, ep, out=ep)
+    np.minimum(u0, t, out=u)
+    np.maximum(u, zero, out=u)
+    inside = np.greater_equal(v0, u0, out=B[0][:n])
+    np.logical_and(inside, np.greater_equal(u0, zero, out=B[1][:n]), out=inside)
+    e_in = np.multiply(c, u0, out=F[7][:n])
+    e_in *= u0
+    e_in += e_v0
+    _select_into(np.negative(inside, dtype=np.int64, out=I[0][:n]), e_in, ep, I[1][:n])
+    # ---- branch u <= 0 (slope alpha): u_- into un, e_- into en
+    ab = np.multiply(alpha, beta, out=F[3][:n]) if np.ndim(beta) else alpha * beta
+    qn = np.add(q, ab, out=F[3][:n])
+    u0 = np.divide(qn, c, out=F[4][:n])
+    k = a * alpha * alpha + c
+    t = np.multiply(alpha, p, out=F[5][:n])
+    t += qn
+    t /= k
+    np.minimum(t, zero, out=t)
+    en = np.multiply(k, t, out=F[8][:n])
+    en *= t
+    np.maximum(ray_e, en, out=en)
+    un = np.minimum(u0, t, out=F[9][:n])
+    inside = np.greater_equal(v0, np.multiply(alpha, u0, out=F[10][:n]), out=B[0][:n])
+    np.logical_and(inside, np.less_equal(u0, zero, out=B[1][:n]), out=inside)
+    e_in = np.multiply(c, u0, out=F[7][:n])
+    e_in *= u0
+    e_in += e_v0
+    _select_into(np.negative(inside, dtype=np.int64, out=I[0][:n]), e_in, en, I[1][:n])
+    # ---- the better branch (the larger e, ties to u >= 0), then v = max(v0, u, alpha u)
     take_neg = np.negative(np.greater(en, ep, out=B[0][:n]), dtype=np.int64, out=I[0][:n])
-    _select_into(take_neg, vn, v, I[1][:n])
     _select_into(take_neg, un, u, I[1][:n])
+    np.maximum(v0, u, out=v)
+    np.maximum(v, np.multiply(u, alpha, out=F[10][:n]), out=v)
 
 
 def solve_vu(
@@ -185,6 +185,17 @@ def solve_vu(
         A global minimizer (new arrays of the broadcast shape). When both branches attain the same
         value (a tie, e.g. a minimizer with ``u = 0``), the branch ``u >= 0`` is returned.
     """
+    if (
+        type(p) is np.ndarray
+        and type(q) is np.ndarray
+        and p.dtype == np.float64
+        and q.dtype == np.float64
+        and p.shape == q.shape
+        and isinstance(a, _REAL)
+        and isinstance(c, _REAL)
+        and isinstance(beta, _REAL)
+    ):  # the solver's call (per-layer scalars, coefficient arrays): no broadcasting needed
+        return _solve_vu_flat(float(a), p, float(c), q, float(beta), float(alpha))
     shape = np.broadcast_shapes(np.shape(a), np.shape(p), np.shape(c), np.shape(q), np.shape(beta))
     m = math.prod(shape)
     # scalars stay scalars (the common case: per-layer a, c, beta); arrays become flat blocks
@@ -202,6 +213,28 @@ def solve_vu(
         p_ = p[blk] if np.ndim(p) else np.full(n, p)
         a_, c_, q_, beta_ = (x[blk] if np.ndim(x) else x for x in (a, c, q, beta))
         _solve_vu_block(a_, p_, c_, q_, beta_, float(alpha), v[blk], u[blk])
+    return v.reshape(shape), u.reshape(shape)
+
+
+_REAL = (float, int, np.floating, np.integer)
+
+
+def _solve_vu_flat(
+    a: float, p: np.ndarray, c: float, q: np.ndarray, beta: float, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`solve_vu` for scalar ``a, c, beta`` and float arrays ``p, q`` of one shape (same blocks)."""
+    shape = p.shape
+    p = p.reshape(-1)
+    q = q.reshape(-1)
+    m = p.shape[0]
+    v = np.empty(m)
+    u = np.empty(m)
+    if m <= BLOCK:
+        _solve_vu_block(a, p, c, q, beta, alpha, v, u)
+    else:
+        for k0 in range(0, m, BLOCK):
+            k1 = k0 + BLOCK
+            _solve_vu_block(a, p[k0:k1], c, q[k0:k1], beta, alpha, v[k0:k1], u[k0:k1])
     return v.reshape(shape), u.reshape(shape)
 
 
