@@ -179,8 +179,11 @@ class AlternatingMinimization:
             g += xi[ell]
             Gs.append(g)
         V_new, U_new = [], []
+        # one scratch for the products scalar * array (the plain formulas' temporaries)
+        tmp = np.empty(max(Ul.size for Ul in point.U))
         for ell in range(L):
             beta = prob.beta[ell]
+            scratch = tmp[: point.U[ell].size].reshape(point.U[ell].shape)
             if ell == L - 1:
                 a = 2.0 * prob.lambda_v + 2.0 / N
                 p = self._last_layer_p
@@ -188,17 +191,19 @@ class AlternatingMinimization:
                 t_next = taus[ell + 1]
                 a = 2.0 * prob.lambda_v + t_next
                 p = W[ell + 1].T @ Gs[ell + 1]
-                p += t_next * point.V[ell]
+                p += np.multiply(t_next, point.V[ell], out=scratch)
                 p -= beta
             if ell == 0:
                 c = rho + self.tau1
                 q = np.multiply(lin0, rho, out=lin0)
                 q -= xi[0]
-                q += self.tau1 * point.U[0]
+                q += np.multiply(self.tau1, point.U[0], out=scratch)
             else:
                 c = taus[ell]
-                q = taus[ell] * point.U[ell]
-                q -= Gs[ell]
+                # q = tau U - G, written over G (this call's array, not needed after this line)
+                q = np.subtract(
+                    np.multiply(taus[ell], point.U[ell], out=scratch), Gs[ell], out=Gs[ell]
+                )
             v, u = solve_vu(a, p, c, q, beta, prob.alpha)
             V_new.append(v)
             U_new.append(u)
@@ -220,11 +225,7 @@ class AlternatingMinimization:
     ) -> tuple[LiftedPoint, AMState]:
         W, b, its = self.wb_step(point, state, xi, rho)
         V, U = self.vu_step(W, b, point, xi, rho)
-        num = sum(
-            float(np.sum((a - c) ** 2)) for a, c in zip(V + U, point.V + point.U, strict=True)
-        )
-        den = sum(float(np.sum(a * a)) for a in point.V + point.U)
-        err = float(np.sqrt(num / max(den, 1e-300)))
+        err = _relative_change(V + U, point.V + point.U)
         new_state = state._replace(
             iter_num=state.iter_num + 1, error=err, wb_iterations=state.wb_iterations + its
         )
@@ -248,6 +249,28 @@ class AlternatingMinimization:
             if state.error <= tol:
                 break
         return point, state
+
+
+def _relative_change(new: list[np.ndarray], old: list[np.ndarray]) -> float:
+    r""":math:`\sqrt{\sum\|a - c\|^2 / \max(\sum\|c\|^2, 10^{-300})}` over the pairs ``(a, c)`` of ``new, old``.
+
+    Bit for bit ``sum(float(np.sum((a - c) ** 2)))`` over ``sum(float(np.sum(c * c)))``: the same
+    elementwise operations (``x ** 2`` is ``x * x``) and the same ``np.sum`` calls, into one reused
+    buffer instead of two temporaries per array.
+    """
+    num = 0.0
+    den = 0.0
+    buf = np.empty(max(x.size for x in old))
+    for a, c in zip(new, old, strict=True):
+        d = buf[: c.size].reshape(c.shape)
+        np.subtract(a, c, out=d)
+        np.multiply(d, d, out=d)
+        num += float(np.sum(d))
+    for c in old:
+        d = buf[: c.size].reshape(c.shape)
+        np.multiply(c, c, out=d)
+        den += float(np.sum(d))
+    return float(np.sqrt(num / max(den, 1e-300)))
 
 
 def feasible_projection(problem: Problem, point: LiftedPoint) -> LiftedPoint:
