@@ -29,7 +29,8 @@ the implementation from before the speed work, kept in ``tests/solver/_speed_ref
 same run; ``--cpu-time`` to time CPU seconds, e.g. ``OPENBLAS_NUM_THREADS=1 python
 benchmarks/bench_inner.py --cpu-time --with-reference --floor`` on a loaded machine; ``--floor``
 adds the same table with one (w, b) proximal-gradient iteration per layer: what the rest of an
-iteration costs). ``inner_ratios()`` returns the rows for ``bench_solver.py``.
+iteration costs; ``--breakdown`` adds where the time goes: the (w, b) step, the (v, u) step, the rest,
+and the first layer's Gram products). ``inner_ratios()`` returns the rows for ``bench_solver.py``.
 """
 
 from __future__ import annotations
@@ -171,6 +172,71 @@ def inner_ratios(
     return rows
 
 
+def inner_breakdown(
+    cases: Sequence[tuple[tuple[int, ...], int]] = CASES, repeat: int = 10, clock: str = "wall"
+) -> list[dict]:
+    """Where one inner iteration's time goes, per case (min over ``repeat``, each part timed alone):
+    ``wb_ms`` (the (w, b) step, all layers), ``vu_ms`` (the closed-form (v, u) step, its products
+    ``W_l P`` and ``W_l^T G_l`` included), ``rest_ms`` (``inner_ms`` minus both: the stopping measure,
+    bookkeeping), ``products_ms``, the (w, b) iterations per layer ``wb_iterations`` (with the caps
+    ``wb_caps``) and ``gram_ms``: the first layer's Gram products alone, ``(iterations + 1)`` times
+    ``W_1 (X_c X_c^T)`` (one per proximal-gradient iteration and one at the start), which the
+    definition of the products does not count.
+    """
+    now = {"wall": time.perf_counter, "cpu": time.process_time}[clock]
+    return [_breakdown_case(tuple(sizes), n, repeat, now) for sizes, n in cases]
+
+
+def _breakdown_case(sizes: tuple[int, ...], n: int, repeat: int, now: Callable[[], float]) -> dict:
+    from unittest import mock
+
+    import ialam_verify.solver.inner as inner_module
+
+    prob, am, point, state, xi, rho = _setup(sizes, n)
+    iterations: list[int] = []
+    real = inner_module.wb_layer_step
+
+    def counting(*args, **kwargs):
+        out = real(*args, **kwargs)
+        iterations.append(out[2].iterations)
+        return out
+
+    with mock.patch.object(inner_module, "wb_layer_step", counting):
+        W, b, _ = am.wb_step(point, state, xi, rho)
+    gram, W1, k = state.gram0, point.W[0], iterations[0] + 1
+
+    def gram_products() -> None:
+        for _ in range(k):
+            _ = W1 @ gram
+
+    fns = [
+        lambda: am.update(point, state, xi, rho),
+        lambda: am.wb_step(point, state, xi, rho),
+        lambda: am.vu_step(W, b, point, xi, rho),
+        unavoidable_products(prob, point, xi, rho),
+        gram_products,
+    ]
+    best = [np.inf] * len(fns)
+    for _ in range(repeat):
+        for j, fn in enumerate(fns):
+            t0 = now()
+            fn()
+            best[j] = min(best[j], now() - t0)
+    inner, wb, vu, products, gram_t = (1e3 * t for t in best)
+    return {
+        "sizes": sizes,
+        "n": n,
+        "inner_ms": inner,
+        "wb_ms": wb,
+        "vu_ms": vu,
+        "rest_ms": inner - wb - vu,
+        "products_ms": products,
+        "gram_ms": gram_t,
+        "wb_iterations": iterations,
+        "wb_caps": [am.wb_iteration_cap(ell) for ell in range(prob.n_layers)],
+    }
+
+
 def _reference_module():
     here = Path(__file__).resolve().parent.parent / "tests" / "solver"
     if not (here / "_speed_reference.py").exists():
@@ -197,6 +263,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="also measure with one (w,b) proximal-gradient iteration per layer (not the solver's"
         " budget: what the rest of an iteration costs)",
+    )
+    ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also print where an iteration's time goes: (w,b) step, (v,u) step, rest",
     )
     ap.add_argument(
         "--cpu-time",
@@ -230,6 +301,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(line)
     print("(before: docs/benchmarks.md at commit a63f5df, another run; goals: ratio <= 2 at")
     print(" 784-100-50-10 N=1000, <= 10 at 10-10-2 N=500)")
+    if args.breakdown:
+        print("\nWhere one inner iteration's time goes (each part timed alone; [ms])")
+        print(
+            f"{'sizes':<20}{'N':>7}{'inner':>8}{'(w,b)':>8}{'(v,u)':>8}{'rest':>7}{'products':>10}"
+            f"{'layer-1 Gram':>14}  (w,b) iterations / caps"
+        )
+        for r in inner_breakdown(CASES, repeat, clock):
+            its = "/".join(str(k) for k in r["wb_iterations"])
+            caps = "/".join(str(k) for k in r["wb_caps"])
+            print(
+                f"{str(r['sizes']):<20}{r['n']:>7}{r['inner_ms']:>8.2f}{r['wb_ms']:>8.2f}"
+                f"{r['vu_ms']:>8.2f}{r['rest_ms']:>7.2f}{r['products_ms']:>10.2f}"
+                f"{r['gram_ms']:>14.2f}  {its} / {caps}"
+            )
+        print(
+            "(layer-1 Gram: (iterations + 1) products W_1 (X_c X_c^T) of the (w,b) step, not among"
+        )
+        print(" the unavoidable products; (v,u) includes its products W_l P and W_l^T G_l)")
     if args.floor:
         floor = inner_ratios(CASES, repeat, clock=clock, wb_iterations=1)
         print(
