@@ -100,9 +100,11 @@ def _solve_vu_block(a, p, c, q, beta, alpha: float, v: np.ndarray, u: np.ndarray
 
     The larger e wins, ties go to u >= 0. The e are the enumeration's numbers operation for operation
     (``tests/solver/_speed_reference.py``), so the branch decision is its decision bit for bit. v and u
-    are the enumeration's candidate bit for bit except where rounding orders :math:`u_0` and t (or
-    :math:`v_0` and the ray's v) the other way than exact arithmetic: then both are the same point up to
-    that rounding. Three selections (the enumeration needs ten: each costs about three additions).
+    are the enumeration's candidate except where rounding orders :math:`u_0` and t (or :math:`v_0` and
+    the ray's v) the other way than exact arithmetic (then both are the same point up to that rounding),
+    where the enumeration's own comparison of two rays is decided by rounding (possible only when a and
+    c differ by about 1/eps: then both points attain the minimum up to rounding of the value), and in
+    the sign of a zero. Three selections (the enumeration needs ten: each costs about three additions).
     """
     F, I, B = _scratch_arrays()
     n = p.shape[0]
