@@ -38,8 +38,14 @@ def augmented_lagrangian(
 
 
 def proximal_taus(W: list[np.ndarray], rho: float, tau1: float) -> list[float]:
-    r""":math:`\tau_\ell = \rho\|[-W_\ell\ I]\|_2^2 + \tau_1 = \rho(\|W_\ell\|_2^2 + 1) + \tau_1`; entry 0 is :math:`\tau_1`."""
-    return [tau1] + [rho * (np.linalg.norm(Wl, 2) ** 2 + 1.0) + tau1 for Wl in W[1:]]
+    r""":math:`\tau_\ell = \rho\|[-W_\ell\ I]\|_2^2 + \tau_1 = \rho(\|W_\ell\|_2^2 + 1) + \tau_1`; entry 0 is :math:`\tau_1`.
+
+    :math:`\|W\|_2` is the largest singular value, taken as ``np.linalg.norm(W, 2)`` takes it (the
+    maximum of ``svd(W, compute_uv=False)``, the same number) without its wrapper: 12 us against 5 us
+    on a 2 x 10 matrix, once per layer and inner iteration.
+    """
+    svd = np.linalg.svd
+    return [tau1] + [rho * (svd(Wl, compute_uv=False).max() ** 2 + 1.0) + tau1 for Wl in W[1:]]
 
 
 def proximal_term(point: LiftedPoint, previous: LiftedPoint, rho: float, tau1: float) -> float:

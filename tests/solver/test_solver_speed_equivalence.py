@@ -53,3 +53,18 @@ def test_twenty_chained_inner_iterations_equal_the_reference(sizes, n, relu, blo
                         g, e, err_msg=f"{sizes}, iteration {it}: {name}[{ell}] differs"
                     )
     assert state.iter_num == 20
+
+
+def test_proximal_taus_equal_the_norm_formula_exactly():
+    """``proximal_taus`` takes the spectral norm from the SVD directly: the same numbers as
+    ``np.linalg.norm(W, 2)`` in the reference, on tall, wide, square, rank-one and zero matrices."""
+    from ialam_verify.solver.inner import proximal_taus
+
+    rng = np.random.default_rng(5)
+    W = [rng.standard_normal((3, 4))]
+    W += [
+        rng.standard_normal(s) * 10.0 ** rng.integers(-5, 5) for s in [(2, 10), (50, 100), (7, 3)]
+    ]
+    W += [np.outer(rng.standard_normal(4), rng.standard_normal(6)), np.zeros((3, 3))]
+    for rho, tau1 in [(0.3, 0.05), (1e-4, 1e-6), (7.0, 1.0)]:
+        assert proximal_taus(W, rho, tau1) == ref._proximal_taus(W, rho, tau1)
