@@ -21,6 +21,7 @@ and (P) is the same with :math:`\beta = 0` and no :math:`S` (:math:`M^1 = \nu`, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,67 @@ class Activity:
         )
 
 
+class PointData:
+    r"""What every check at one point reads, computed once: the layer inputs
+    :math:`V_{\ell-1}` (``prev``), the smooth gradient per kind (:func:`loss_and_ridge_gradient`),
+    the fixed slopes, the activity per tolerance and, per direction, the part of
+    :func:`direction_bound` that does not depend on the activity.
+
+    The structured certifier builds one per point and hands it to the functions below as ``data``
+    (then a re-check at another activity level costs elementwise work, not another forward pass);
+    without ``data`` they build a fresh one, so a caller's own re-check never reads a cache. The
+    point's arrays must not change while it is in use.
+    """
+
+    def __init__(self, problem: Problem, point: LiftedPoint):
+        self.problem, self.point = problem, point
+        self.prev = [problem.X, *point.V[:-1]]
+        self._grads: dict[str, list[np.ndarray]] = {}
+        self._act: dict[tuple[float, str], Activity] = {}
+        self._s_fix: list[np.ndarray] | None = None
+        self._slope: dict[int, tuple[Activity, list[np.ndarray]]] = {}
+        self._dirs: dict[tuple[int, str], tuple[dict, dict]] = {}
+
+    @classmethod
+    def of(cls, problem: Problem, point: LiftedPoint, data: PointData | None) -> PointData:
+        if data is None:
+            return cls(problem, point)
+        if data.problem is not problem or data.point is not point:
+            raise ValueError("data: a PointData of another problem or point")
+        return data
+
+    def grads(self, kind: str) -> list[np.ndarray]:
+        if kind not in self._grads:
+            self._grads[kind] = loss_and_ridge_gradient(self.problem, self.point, kind)
+        return self._grads[kind]
+
+    def s_fix(self) -> list[np.ndarray]:
+        if self._s_fix is None:
+            self._s_fix = fixed_slopes(self.problem, self.point)
+        return self._s_fix
+
+    def activity(self, a: float, kind: str) -> Activity:
+        key = (float(a), kind)
+        if key not in self._act:
+            self._act[key] = Activity.at(self.problem, self.point, a, kind)
+        return self._act[key]
+
+    def slopes_off_pairs(self, act: Activity) -> list[np.ndarray]:
+        r"""Per layer the slope :math:`dv/du` of a direction where at most one constraint is
+        active (:func:`propagate_direction`): 1 where only :math:`v - u` is, :math:`\alpha`
+        where only :math:`v - \alpha u` is, the slope of :math:`\sigma` at ``u`` where none is."""
+        if id(act) not in self._slope:
+            al = self.problem.alpha
+            out = []
+            for G, H, U in zip(act.G, act.H, self.point.U, strict=True):
+                s = np.where(U > 0, 1.0, al)
+                s[G & ~H] = 1.0
+                s[H & ~G] = al
+                out.append(s)
+            self._slope[id(act)] = (act, out)
+        return self._slope[id(act)][1]
+
+
 def fixed_slopes(problem: Problem, point: LiftedPoint) -> list[np.ndarray]:
     """Slope of :math:`\\sigma` at each ``u`` off the kink: 1 if ``u > 0`` else ``alpha``."""
     return [np.where(U > 0, 1.0, problem.alpha) for U in point.U]
@@ -135,25 +197,32 @@ def network_scale(problem: Problem, point: LiftedPoint, kind: str) -> float:
 
 
 def residual_blocks(
-    problem: Problem, point: LiftedPoint, kind: str, wit: dict[str, list[np.ndarray]]
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    wit: dict[str, list[np.ndarray]],
+    data: PointData | None = None,
 ) -> dict[str, list[np.ndarray]]:
     """The four residual blocks (module docstring) of the witness ``wit`` (keys ``Xi, M1, M2, Z``
     and, for (PP), ``S``; lists of per-layer arrays)."""
+    data = PointData.of(problem, point, data)
     L = problem.n_layers
-    grads = loss_and_ridge_gradient(problem, point, kind)
+    grads = data.grads(kind)
     out: dict[str, list[np.ndarray]] = {"W": [], "b": [], "V": [], "U": []}
     for l in range(L):
         Xi = wit["Xi"][l]
-        Vprev = problem.X if l == 0 else point.V[l - 1]
-        out["W"].append(wit["Z"][l] - Xi @ Vprev.T)
+        RW = wit["Z"][l] - Xi @ data.prev[l].T
+        out["W"].append(RW)
         out["b"].append(-Xi.sum(axis=1))
-        RV = grads[l] - wit["M1"][l] - wit["M2"][l]
+        RV = np.subtract(grads[l], wit["M1"][l])
+        RV -= wit["M2"][l]
         if l < L - 1:
-            RV = RV - point.W[l + 1].T @ wit["Xi"][l + 1]
+            RV -= point.W[l + 1].T @ wit["Xi"][l + 1]
         out["V"].append(RV)
-        RU = Xi + wit["M1"][l] + problem.alpha * wit["M2"][l]
+        RU = np.add(Xi, wit["M1"][l])
+        RU += problem.alpha * wit["M2"][l]
         if kind == "PP":
-            RU = RU - problem.beta[l] * wit["S"][l]
+            RU -= problem.beta[l] * wit["S"][l]
         out["U"].append(RU)
     return out
 
@@ -169,11 +238,12 @@ def membership_violation(
     notion: str,
     wit: dict[str, list[np.ndarray]],
     act: Activity,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     """Largest violation of each rule of ``notion``'s multiplier set (0 = member), entry by entry."""
     al = problem.alpha
     out = {"M1": 0.0, "M2": 0.0, "pair_rule": 0.0, "kink_slope": 0.0, "group_subgradient": 0.0}
-    s_fix = fixed_slopes(problem, point)
+    s_fix = PointData.of(problem, point, data).s_fix()
     for l in range(problem.n_layers):
         M1, M2, G, H = wit["M1"][l], wit["M2"][l], act.G[l], act.H[l]
         out["M1"] = max(out["M1"], _max(np.abs(M1[~G])))
@@ -214,22 +284,41 @@ def check_witness(
     wit: dict[str, list[np.ndarray]],
     act_tol: float,
     blocks: dict[str, list[np.ndarray]] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     """Residual (:math:`\\|\\cdot\\|_\\infty` of all blocks) and membership violations of a witness,
-    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite).
-    ``blocks``: the :func:`residual_blocks` of ``wit`` if already computed (saves a pass)."""
+    activity recomputed at ``act_tol``; ``"max"`` is the largest of them, infinite when any entry of
+    the witness is not finite (every number is then reported infinite: a NaN must not vanish in a
+    maximum). ``blocks``: the :func:`residual_blocks` of ``wit`` if already computed (saves a pass);
+    ``data``: the :class:`PointData` of ``point`` (the certifier's; a fresh one when omitted)."""
     _validate_witness(problem, point, kind, wit)
-    act = Activity.at(problem, point, act_tol, kind)
+    keys = ("residual_W", "residual_b", "residual_V", "residual_U", "M1", "M2", "pair_rule",
+            "kink_slope", "group_subgradient")
+    if not all(np.isfinite(a).all() for arrs in wit.values() for a in arrs):
+        return {**dict.fromkeys(keys, np.inf), "max": np.inf}
+    data = PointData.of(problem, point, data)
+    act = data.activity(act_tol, kind)
     if blocks is None:
-        blocks = residual_blocks(problem, point, kind, wit)
-    out = {
-        f"residual_{k}": max(float(np.max(np.abs(B), initial=0.0)) for B in v)
-        for k, v in blocks.items()
-    }
-    out.update(membership_violation(problem, point, kind, notion, wit, act))
+        blocks = residual_blocks(problem, point, kind, wit, data)
+    out = {f"residual_{k}": _worst(_abs_max(B) for B in v) for k, v in blocks.items()}
+    out.update(membership_violation(problem, point, kind, notion, wit, act, data))
     vals = np.array(list(out.values()))
     out["max"] = float(np.inf if not np.all(np.isfinite(vals)) else np.max(vals))
     return out
+
+
+def _abs_max(x: np.ndarray) -> float:
+    """:math:`\\max|x|` in two reductions, without an ``abs`` temporary; NaN if ``x`` has one."""
+    if x.size == 0:
+        return 0.0
+    hi, lo = float(np.max(x)), float(np.min(x))
+    return math.nan if math.isnan(hi) or math.isnan(lo) else max(hi, -lo, 0.0)
+
+
+def _worst(values) -> float:
+    """The largest of ``values``, infinite if one is NaN (Python's ``max`` would drop it)."""
+    vals = list(values)
+    return math.inf if any(math.isnan(v) for v in vals) else max(vals, default=0.0)
 
 
 def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict) -> None:
@@ -250,6 +339,11 @@ def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict
 
 
 # ------------------------------------------------------------------------- proofs of failure
+#: a (P)-W/A/C/M direction whose du at a biactive entry exceeds this (relative to the direction's
+#: size on those samples) cannot pass :func:`check_direction` (``1e-11``): it is not propagated
+PAIR_PRECHECK_RTOL = 1e-6
+
+
 def propagate_direction(
     problem: Problem,
     point: LiftedPoint,
@@ -260,41 +354,100 @@ def propagate_direction(
     db: list[np.ndarray],
     seed: tuple[int, int, int, float] | None = None,
     robust: Activity | None = None,
+    data: PointData | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
     r"""Directions :math:`dU, dV` with :math:`J_h d = 0` (linearized forward pass) that stay in the
     cone of ``notion``: where :math:`v - u` is active :math:`dv \ge du`, where :math:`v - \alpha u`
     is active :math:`dv \ge \alpha du` ((PP) and (P)-S; equalities off the biactive entries for
     (P)), taking the smallest such ``dv``. ``seed = (l, i, n, value)`` adds ``value`` to one
-    :math:`dv`. For (P)-W/A/C/M a biactive entry needs ``du = 0``; ``None`` if that fails."""
+    :math:`dv`. For (P)-W/A/C/M a biactive entry needs ``du = 0``: that is tried first on the
+    samples holding biactive entries only, and ``None`` is returned when it fails there by more than
+    :data:`PAIR_PRECHECK_RTOL` (no proof is lost that :func:`check_direction` would accept, up to
+    that margin). Layer 1's input ``X`` does not move, and a zero ``dW_l`` costs no product."""
+    data = PointData.of(problem, point, data)
     al = problem.alpha
-    dU, dV = [], []
-    prev_d = np.zeros_like(problem.X)
-    prev = problem.X
+    slopes = data.slopes_off_pairs(act)
+    pairs_fixed = kind == "P" and notion != "S"
+    bis = []
     for l in range(problem.n_layers):
-        du = dW[l] @ prev + point.W[l] @ prev_d + db[l][:, None]
-        G, H = act.G[l], act.H[l]
-        # slope 1 where only v - u is active (or neither, u > 0), alpha where only v - alpha u is
-        slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
-        dv = slope * du
-        bi = G & H
+        bi = act.G[l] & act.H[l]
         if robust is not None and kind == "PP":
             # dv = sigma(du) where both constraints are active at the larger activity of the band:
             # then d is in the (PP) cone at every activity level of the band (one proof for all)
             bi = bi | (robust.G[l] & robust.H[l])
+        bis.append(bi)
+    if pairs_fixed and any(bi.any() for bi in bis):
+        cols = np.unique(np.concatenate([np.nonzero(bi)[1] for bi in bis]))
+        viol, size = _linear_pass(point, dW, db, data, slopes, bis, cols, pairs_fixed, al)
+        if viol > PAIR_PRECHECK_RTOL * size:
+            return None
+    dU, dV = _linear_pass(point, dW, db, data, slopes, bis, None, pairs_fixed, al, seed)
+    return dU, dV
+
+
+def _linear_pass(point, dW, db, data, slopes, bis, cols, pairs_fixed, al, seed=None):
+    """The forward pass of :func:`propagate_direction`, on all samples (``cols=None``: returns
+    ``dU, dV``) or on the samples ``cols`` (returns the largest :math:`|du|` at their biactive
+    entries and :math:`\\max(1, |du|, |dv|)` there)."""
+    dU, dV = [], []
+    prev_d = None
+    worst, size = 0.0, 1.0
+    for l in range(len(point.W)):
+        prev = data.prev[l] if cols is None else data.prev[l][:, cols]
+        if dW[l].any():
+            du = dW[l] @ prev
+        else:
+            du = np.zeros((point.W[l].shape[0], prev.shape[1]))
+        if prev_d is not None:
+            du += point.W[l] @ prev_d
+        du += db[l][:, None]
+        dv = (slopes[l] if cols is None else slopes[l][:, cols]) * du
+        bi = bis[l] if cols is None else bis[l][:, cols]
         if bi.any():
-            if kind == "P" and notion != "S":
+            if pairs_fixed:
                 # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
                 # v - u and v - alpha u at 0 there: dv = 0; du = 0 is checked by direction_bound
+                if cols is not None:
+                    worst = max(worst, _abs_max(du[bi]))
                 dv[bi] = 0.0
             else:
                 dv[bi] = np.maximum(du[bi], al * du[bi])
         if seed is not None and seed[0] == l:
-            dv = dv.copy()
             dv[seed[1], seed[2]] += seed[3]
+        if cols is not None:
+            size = max(size, _abs_max(du), _abs_max(dv))
         dU.append(du)
         dV.append(dv)
-        prev, prev_d = point.V[l], dv
-    return dU, dV
+        prev_d = dv
+    return (dU, dV) if cols is None else (worst, size)
+
+
+def _direction_terms(problem: Problem, point: LiftedPoint, kind: str, d: dict,
+                     data: PointData) -> dict[str, float]:
+    r"""The parts of :func:`direction_bound` that no activity level changes: the smooth term
+    :math:`\sum \langle G^0_\ell, dV_\ell\rangle` plus the kink terms at the fixed slopes
+    :math:`-\beta_\ell \langle s_\ell, dU_\ell\rangle` ((PP)), :math:`\|d\|_1`, the largest entry
+    of :math:`J_h d` (``h``; one forward pass of ``d``), the largest :math:`|dV|, |dU|` and whether
+    ``d`` is finite."""
+    dW, db, dV, dU = d["W"], d["b"], d["V"], d["U"]
+    finite = all(np.isfinite(a).all() for k in ("W", "b", "V", "U") for a in d[k])
+    out = {"finite": finite, "D0": 0.0, "norm1": 0.0, "h": 0.0, "size": 1.0}
+    if not finite:
+        return out
+    grads = data.grads(kind)
+    s_fix = data.s_fix()
+    for l in range(problem.n_layers):
+        out["D0"] += float(np.vdot(grads[l], dV[l]))
+        if kind == "PP" and problem.beta[l] != 0:
+            out["D0"] -= problem.beta[l] * float(np.vdot(s_fix[l], dU[l]))
+        out["norm1"] += sum(float(np.sum(np.abs(a))) for a in (dW[l], db[l], dV[l], dU[l]))
+        lin = dU[l] - dW[l] @ data.prev[l] if dW[l].any() else dU[l].copy()
+        if l > 0:
+            lin -= point.W[l] @ dV[l - 1]
+        lin -= db[l][:, None]
+        out["h"] = max(out["h"], _abs_max(lin))
+        out["size"] = max(out["size"], _abs_max(dV[l]), _abs_max(dU[l]))
+    return out
 
 
 def direction_bound(
@@ -305,6 +458,7 @@ def direction_bound(
     act: Activity,
     d: dict[str, list[np.ndarray]],
     slopes: list[np.ndarray] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     r"""A lower bound on the stationarity residual of every multiplier of ``notion``'s set.
 
@@ -314,40 +468,36 @@ def direction_bound(
     :math:`\|r\|_\infty \ge -D / \|d\|_1`. Returns ``D``, ``norm1``, ``bound`` and the largest
     violations of :math:`J_h d = 0` (``h``) and of the cone (``cone``); the bound is valid only
     when both are 0 (up to rounding, reported). ``slopes`` fixes :math:`s` at the kinks at zero (one
-    branch of the limiting set)."""
+    branch of the limiting set). The activity-free part (:func:`_direction_terms`) is computed once
+    per ``d`` and ``data``; the rest is elementwise."""
+    data = PointData.of(problem, point, data)
+    key = (id(d), kind)
+    if key not in data._dirs or data._dirs[key][0] is not d:
+        data._dirs[key] = (d, _direction_terms(problem, point, kind, d, data))
+    terms = data._dirs[key][1]
     al = problem.alpha
-    L = problem.n_layers
-    dW, db, dV, dU = d["W"], d["b"], d["V"], d["U"]
-    grads = loss_and_ridge_gradient(problem, point, kind)
-    D = 0.0
-    norm1 = 0.0
-    h_viol = 0.0
+    dW, dV, dU = d["W"], d["V"], d["U"]
+    D = terms["D0"]
     cone = 0.0
-    s_fix = fixed_slopes(problem, point)
-    prev, prev_d = problem.X, np.zeros_like(problem.X)
-    for l in range(L):
-        D += float(np.sum(grads[l] * dV[l]))
-        if kind == "PP" and problem.beta[l] != 0:
+    s_fix = data.s_fix()
+    for l in range(problem.n_layers):
+        if kind == "PP" and problem.beta[l] != 0 and act.kz[l].any():
             kz = act.kz[l]
-            du = dU[l]
+            du = dU[l][kz]
             if slopes is not None:
-                s = np.where(kz, slopes[l], s_fix[l])
+                s = np.asarray(slopes[l])[kz]
             else:  # sup over s in [alpha, 1] (or {alpha, 1}) of -beta s du: the smaller slope term
-                s = np.where(kz, np.where(du > 0, al, 1.0), s_fix[l])
-            D += float(np.sum(-problem.beta[l] * s * du))
-        norm1 += sum(float(np.sum(np.abs(a))) for a in (dW[l], db[l], dV[l], dU[l]))
-        lin = dU[l] - dW[l] @ prev - point.W[l] @ prev_d - db[l][:, None]
-        h_viol = max(h_viol, float(np.max(np.abs(lin), initial=0.0)))
+                s = np.where(du > 0, al, 1.0)
+            D -= problem.beta[l] * float(np.sum((s - s_fix[l][kz]) * du))
         G, H = act.G[l], act.H[l]
-        gv, hv = dV[l] - dU[l], dV[l] - al * dU[l]
+        gv = dV[l] - dU[l]
+        hv = dV[l] - al * dU[l]
         if kind == "PP" or notion == "S":
-            need_eq_G = (G & ~H) if kind == "P" else np.zeros_like(G)
-            need_eq_H = (H & ~G) if kind == "P" else np.zeros_like(H)
-            cone = max(cone, _max(-gv[G]), _max(-hv[H]), _max(np.abs(gv[need_eq_G])))
-            cone = max(cone, _max(np.abs(hv[need_eq_H])))
+            cone = max(cone, _neg_max(gv, G), _neg_max(hv, H))
+            if kind == "P":
+                cone = max(cone, _abs_max(gv[G & ~H]), _abs_max(hv[H & ~G]))
         else:
-            cone = max(cone, _max(np.abs(gv[G])), _max(np.abs(hv[H])))
-        prev, prev_d = point.V[l], dV[l]
+            cone = max(cone, _abs_max(gv[G]), _abs_max(hv[H]))
     if problem.lambda_w > 0:
         for W, dWl, zc in zip(point.W, dW, act.zero_cols, strict=True):
             nrm = np.linalg.norm(W, axis=0)
@@ -356,8 +506,15 @@ def direction_bound(
                 np.sum(np.sum(W[:, nzc] * dWl[:, nzc], axis=0) / nrm[nzc])
             )
             D += problem.lambda_w * float(np.sum(np.linalg.norm(dWl[:, zc], axis=0)))
+    norm1 = terms["norm1"]
     bound = -D / norm1 if norm1 > 0 else 0.0
-    return {"D": D, "norm1": norm1, "bound": bound, "h": h_viol, "cone": cone}
+    return {"D": D, "norm1": norm1, "bound": bound, "h": terms["h"], "cone": cone,
+            "size": terms["size"], "finite": terms["finite"]}
+
+
+def _neg_max(x: np.ndarray, mask: np.ndarray) -> float:
+    """:math:`\\max(0, \\max_{mask} -x)` without copying ``x[mask]``."""
+    return float(max(0.0, -np.min(x, where=mask, initial=np.inf)))
 
 
 def check_direction(
@@ -368,17 +525,23 @@ def check_direction(
     d: dict[str, list[np.ndarray]],
     act_tol: float,
     slopes: list[np.ndarray] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, Any]:
     """Re-check a proof of failure: the bound of :func:`direction_bound` with the activity recomputed
     at ``act_tol``; ``valid`` when ``d`` is finite, :math:`J_h d = 0` and the cone rules hold up to
-    rounding (``1e-12`` relative to ``d``)."""
-    for k in ("W", "b", "V", "U"):
+    rounding (``1e-12`` relative to ``d``). A key, layer count or shape that is not the point's
+    raises ``ValueError``. ``data``: as in :func:`check_witness`."""
+    for k, ref in (("W", point.W), ("b", point.b), ("V", point.V), ("U", point.U)):
         if k not in d or len(d[k]) != problem.n_layers:
             raise ValueError(f"direction must have key {k!r} with {problem.n_layers} layers")
-        if not all(np.all(np.isfinite(a)) for a in d[k]):
-            return {"valid": False, "bound": 0.0, "reason": "direction is not finite"}
-    act = Activity.at(problem, point, act_tol, kind)
-    out: dict[str, Any] = direction_bound(problem, point, kind, notion, act, d, slopes)
-    scale = max(1.0, max(float(np.max(np.abs(a), initial=0.0)) for a in d["V"] + d["U"]))
+        for l, (a, r) in enumerate(zip(d[k], ref, strict=True)):
+            if np.shape(a) != r.shape:
+                raise ValueError(f"direction[{k!r}][{l}] must have shape {r.shape}; got {np.shape(a)}")
+    data = PointData.of(problem, point, data)
+    act = data.activity(act_tol, kind)
+    out: dict[str, Any] = direction_bound(problem, point, kind, notion, act, d, slopes, data)
+    if not out.pop("finite"):
+        return {"valid": False, "bound": 0.0, "reason": "direction is not finite"}
+    scale = out.pop("size")
     out["valid"] = bool(out["h"] <= 1e-12 * scale * 10 and out["cone"] <= 1e-12 * scale * 10)
     return out
