@@ -126,7 +126,7 @@ STAGES = [
     ("entry classes (Structure.of)", "network_program.py", "of"),
     ("backward pass (multipliers)", "network_program.py", "backward"),
     ("witness assembly", "network_program.py", "witness"),
-    ("witness residual blocks", "network_check.py", "residual_blocks"),
+    ("witness residual (one pass, all norms)", "network_check.py", "residual_summary"),
     ("membership rules", "network_check.py", "membership_violation"),
     ("proof forward pass (propagate_direction)", "network_check.py", "propagate_direction"),
     ("direction re-check (check_direction)", "network_check.py", "check_direction"),
@@ -274,6 +274,11 @@ def main(argv=None) -> int:
 
             print_profile(pstats.Stats(prof))
         sys.stdout.flush()
+    if args.cpu_time:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"peak resident memory of this run: {peak:.1f} GB")
     return 0
 
 

@@ -47,7 +47,7 @@ from .network_check import (
     check_direction,
     check_witness,
     network_scale,
-    residual_blocks,
+    residual_summary,
 )
 from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
 from .network_proof import BOUND_SLACK, fails_by_direction
@@ -86,7 +86,7 @@ class _Decider:
         self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
         self.act = self.data.activity(act_tol, kind)
         self.robust = robust
-        self.st = Structure.of(problem, point, kind, self.act)
+        self.st = Structure.of(problem, point, kind, self.act, self.data)
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
         self._memo: dict = {}
@@ -121,7 +121,7 @@ class _Decider:
     def blocks(self, wit: dict) -> dict:
         key = id(wit)
         if key not in self._blocks:
-            self._blocks[key] = (wit, residual_blocks(self.p, self.pt, self.kind, wit, self.data))
+            self._blocks[key] = (wit, residual_summary(self.p, self.pt, self.kind, wit, self.data))
         return self._blocks[key][1]
 
     def check(self, notion: str, wit: dict) -> float:

@@ -12,7 +12,7 @@ from .network_check import (
     PointData,
     check_direction,
     propagate_direction,
-    residual_blocks,
+    residual_summary,
 )
 from .network_program import Structure, backward
 
@@ -39,7 +39,7 @@ def fails_by_direction(
     p, pt = st.problem, st.point
     data = PointData.of(p, pt, data)
     if blocks is None:
-        blocks = residual_blocks(p, pt, st.kind, wit, data)
+        blocks = residual_summary(p, pt, st.kind, wit, data)
     best = (0.0, None)
 
     def attempt(dW, db, seed):
@@ -59,8 +59,8 @@ def fails_by_direction(
     for w in extra or []:
         if done():
             return best
-        eb = residual_blocks(p, pt, st.kind, w, data)
-        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
+        RW, Rb = pushed_rows(w, wit, blocks, data)
+        attempt([-R for R in RW], [-r for r in Rb], None)
     if done():
         return best
     zW = [np.zeros_like(W) for W in pt.W]
@@ -88,3 +88,20 @@ def fails_by_direction(
         if done():
             break
     return best
+
+
+def pushed_rows(wit: dict, base: dict, base_blocks: dict, data: PointData):
+    r""":math:`R^W, R^b` of ``wit`` from those of ``base`` (``base_blocks``): :math:`R^W_\ell = Z_\ell -
+    \Xi_\ell V_{\ell-1}^T` changes only through the samples where the two :math:`\Xi_\ell` differ
+    (a backward pass with other values at a few free entries changes only their samples), so the
+    product is taken over those samples only. Used to build a proof's direction, which
+    :func:`.network_check.check_direction` then re-checks in full; never to accept a witness."""
+    RW, Rb = [], []
+    for l, (Xi, Xb) in enumerate(zip(wit["Xi"], base["Xi"], strict=True)):
+        cols = np.flatnonzero(np.any(Xi != Xb, axis=0))
+        R = base_blocks["W"][l] + (wit["Z"][l] - base["Z"][l])
+        if cols.size:
+            R -= (Xi[:, cols] - Xb[:, cols]) @ data.prev[l][:, cols].T
+        RW.append(R)
+        Rb.append(-Xi.sum(axis=1))
+    return RW, Rb
