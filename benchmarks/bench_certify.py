@@ -122,7 +122,8 @@ def _forward_backward_once(problem, point, clock=time.perf_counter) -> float:
 STAGES = [
     ("lift (forward pass of the weights)", "model/problem.py", "lift"),
     ("constraint residual (feasibility report)", "model/problem.py", "residual"),
-    ("activity masks", "network_check.py", "at"),
+    ("activity masks", "network_data.py", "at"),
+    ("activity masks (cached per level)", "network_data.py", "activity"),
     ("entry classes (Structure.of)", "network_program.py", "of"),
     ("backward pass (multipliers)", "network_program.py", "backward"),
     ("witness assembly", "network_program.py", "witness"),

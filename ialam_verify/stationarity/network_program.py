@@ -152,7 +152,7 @@ def witness(
         g, sd = G[l], st.side[l]
         M1 = np.multiply(g, sd == 1)  # g where v - u carries G (g is finite: the point is)
         M2 = np.multiply(g, sd == -1)
-        S = st.s_def[l].copy()
+        S = st.s_def[l].copy() if st.kind == "PP" else None  # (P) has no slopes
         fr = st.free_idx(l)
         if s_free is not None and fr[0].size:
             gf, xf = g[fr], Xi[l][fr]
