@@ -20,9 +20,9 @@ plus noise) unless ``--mnist PATH`` gives an ``.npz`` with ``X`` (N x 784, or 78
 
 ``--cpu-time`` adds the same two figures in CPU seconds of this process (``time.process_time``;
 with ``OPENBLAS_NUM_THREADS=1`` this is the work done, whatever else runs on the machine) and their
-ratio. ``--only NAME:N`` runs the named cases only (repeatable); ``--profile`` prints, after each
-case, the structured certifier's CPU seconds per stage (cProfile, inclusive: a stage called inside
-another is counted in both).
+ratio, and at the end the run's peak resident memory. ``--only NAME:N`` runs the named cases only
+(repeatable); ``--profile`` prints, after each case, the structured certifier's CPU seconds per stage
+(cProfile, inclusive: a stage called inside another is counted in both).
 
 The case 10-10-2 at N = 2000 plants 12 exact zeros in ``u`` (dyadic weights and inputs make the
 forward pass exact, so a bias set to minus a pre-activation gives exactly 0).
