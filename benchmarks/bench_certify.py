@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_certify.py [--generic-cap 60] [--skip-large] [--mnist PATH.npz]
+        [--cpu-time] [--only 784-200-100-10:60000] [--profile]
     python benchmarks/bench_certify.py --talk [--n 100] [--fit-seconds 20]
 
 For each case the network is random (seeded), the data synthetic (a random teacher network's outputs
@@ -16,6 +17,12 @@ plus noise) unless ``--mnist PATH`` gives an ``.npz`` with ``X`` (N x 784, or 78
 * ``generic``: ``certify(..., method="generic")`` when the case is small enough for it (N * N_bar at
   most 12,000) and it finishes within ``--generic-cap`` seconds (run in a child process that is
   stopped at the cap); otherwise "-".
+
+``--cpu-time`` adds the same two figures in CPU seconds of this process (``time.process_time``;
+with ``OPENBLAS_NUM_THREADS=1`` this is the work done, whatever else runs on the machine) and their
+ratio, and at the end the run's peak resident memory. ``--only NAME:N`` runs the named cases only
+(repeatable); ``--profile`` prints, after each case, the structured certifier's CPU seconds per stage
+(cProfile, inclusive: a stage called inside another is counted in both).
 
 The case 10-10-2 at N = 2000 plants 12 exact zeros in ``u`` (dyadic weights and inputs make the
 forward pass exact, so a bias set to minus a pre-activation gives exactly 0).
@@ -85,20 +92,20 @@ def make_case(sizes, n, zeros, seed=0, mnist=None):
     return problem, point, zeros_found
 
 
-def forward_backward(problem, point) -> float:
-    """One forward pass and one backward pass of the loss (numpy), seconds (the mean over repeats
-    filling at least 0.2 s)."""
+def forward_backward(problem, point, clock=time.perf_counter) -> float:
+    """One forward pass and one backward pass of the loss (numpy), seconds of ``clock`` (the mean
+    over repeats filling at least 0.2 s)."""
     reps, total = 0, 0.0
     while total < 0.2 or (reps < 3 and total < 1.0):
-        total += _forward_backward_once(problem, point)
+        total += _forward_backward_once(problem, point, clock)
         reps += 1
     return total / reps
 
 
-def _forward_backward_once(problem, point) -> float:
+def _forward_backward_once(problem, point, clock=time.perf_counter) -> float:
     from ialam_verify.model.network import forward
 
-    t0 = time.perf_counter()
+    t0 = clock()
     U, V = forward(point.W, point.b, problem.X, problem.alpha)
     N = problem.n_samples
     delta = (2.0 / N) * (V[-1] - problem.Y) * np.where(U[-1] > 0, 1.0, problem.alpha)
@@ -108,7 +115,42 @@ def _forward_backward_once(problem, point) -> float:
         grads.append(delta @ prev.T)
         if l > 0:
             delta = (point.W[l].T @ delta) * np.where(U[l - 1] > 0, 1.0, problem.alpha)
-    return time.perf_counter() - t0
+    return clock() - t0
+
+
+#: stages of the structured certifier reported by ``--profile``: (label, module suffix, function)
+STAGES = [
+    ("lift (forward pass of the weights)", "model/problem.py", "lift"),
+    ("constraint residual (feasibility report)", "model/problem.py", "residual"),
+    ("activity masks", "network_data.py", "at"),
+    ("activity masks (cached per level)", "network_data.py", "activity"),
+    ("entry classes (Structure.of)", "network_program.py", "of"),
+    ("backward pass (multipliers)", "network_program.py", "backward"),
+    ("witness assembly", "network_program.py", "witness"),
+    ("witness residual (one pass, all norms)", "network_check.py", "residual_summary"),
+    ("membership rules", "network_check.py", "membership_violation"),
+    ("proof forward pass (propagate_direction)", "network_check.py", "propagate_direction"),
+    ("direction re-check (check_direction)", "network_check.py", "check_direction"),
+    ("reduced program build", "network_program.py", "build"),
+    ("(P) least-squares witness", "network.py", "_least_squares_witness"),
+    ("LP/SOCP solves (cvxpy)", "network_program.py", "solve"),
+    ("band: evidence re-checked at the ends", "network.py", "_all_confirmed"),
+    ("decide (PP) + (P), all runs", "network.py", "decide_notions"),
+]
+
+
+def print_profile(stats) -> None:
+    """Inclusive CPU seconds of each of :data:`STAGES` from a ``pstats.Stats``."""
+    rows = {}
+    for (path, _, func), (_, ncalls, _, cum, _) in stats.stats.items():
+        for label, suffix, name in STAGES:
+            if func == name and path.replace("\\", "/").endswith(suffix):
+                c, t = rows.get(label, (0, 0.0))
+                rows[label] = (c + ncalls, t + cum)
+    for label, _, _ in STAGES:
+        if label in rows:
+            c, t = rows[label]
+            print(f"    {label:44s} {t:7.2f} s  ({c} calls)")
 
 
 def _generic_child(sizes, n, zeros, q):
@@ -178,6 +220,10 @@ def main(argv=None) -> int:
     ap.add_argument("--talk", action="store_true", help="IALAM on the talk's shapes, then certify")
     ap.add_argument("--n", type=int, default=100, help="--talk: samples")
     ap.add_argument("--fit-seconds", type=float, default=20.0, help="--talk: IALAM time budget")
+    ap.add_argument("--cpu-time", action="store_true", help="also CPU seconds and their ratio")
+    ap.add_argument("--only", action="append", default=None, metavar="NAME:N",
+                    help="run only this case (e.g. 784-200-100-10:60000); repeatable")
+    ap.add_argument("--profile", action="store_true", help="CPU seconds per certifier stage")
     args = ap.parse_args(argv)
     if args.talk:
         return talk(args)
@@ -193,23 +239,47 @@ def main(argv=None) -> int:
         y = np.asarray(z["Y"])
         Y = np.eye(10)[y.astype(int)].T if y.ndim == 1 else (y.T if y.shape[0] != 10 else y)
         mnist = (X / max(1.0, X.max()), Y.astype(float))
+    cpu_head = f" {'cpu f+b s':>9s} {'cpu str s':>9s} {'cpu ratio':>9s}" if args.cpu_time else ""
     print(f"{'case':16s} {'N':>6s} {'zeros':>5s} {'fwd+bwd s':>9s} {'structured s':>12s} "
-          f"{'ratio':>6s} {'generic s':>10s}  structured verdicts")
+          f"{'ratio':>6s}{cpu_head} {'generic s':>10s}  structured verdicts")
     for name, sizes, n, zeros in CASES:
         if args.skip_large and n >= 60000:
             continue
+        if args.only and f"{name}:{n}" not in args.only:
+            continue
         problem, point, found = make_case(sizes, n, zeros, mnist=mnist)
         fb = min(forward_backward(problem, point) for _ in range(3))
-        t0 = time.perf_counter()
+        fbc = min(forward_backward(problem, point, time.process_time) for _ in range(3))
+        prof = None
+        if args.profile:
+            import cProfile
+
+            prof = cProfile.Profile(time.process_time)
+        t0, c0 = time.perf_counter(), time.process_time()
+        if prof is not None:
+            prof.enable()
         rep = certify(problem, point, method="structured")
-        ts = time.perf_counter() - t0
+        if prof is not None:
+            prof.disable()
+        ts, tc = time.perf_counter() - t0, time.process_time() - c0
         gen = "-"
         if n * sum(sizes[1:]) <= 12000:
             tg, msg = generic_time(sizes, n, zeros, args.generic_cap)
             gen = f"{tg:.1f}" if tg is not None else f"> {args.generic_cap:g}"
         verdicts = rep.summary_line().split(" [")[0]
-        print(f"{name:16s} {n:6d} {found:5d} {fb:9.4f} {ts:12.2f} {ts / fb:6.1f} {gen:>10s}  {verdicts}")
+        cpu = f" {fbc:9.4f} {tc:9.2f} {tc / fbc:9.1f}" if args.cpu_time else ""
+        print(f"{name:16s} {n:6d} {found:5d} {fb:9.4f} {ts:12.2f} {ts / fb:6.1f}{cpu} {gen:>10s}  "
+              f"{verdicts}")
+        if prof is not None:
+            import pstats
+
+            print_profile(pstats.Stats(prof))
         sys.stdout.flush()
+    if args.cpu_time:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"peak resident memory of this run: {peak:.1f} GB")
     return 0
 
 

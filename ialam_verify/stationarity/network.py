@@ -43,10 +43,11 @@ from .network_check import (
     P_NOTIONS,
     PAIR_BRANCHES,
     Activity,
+    PointData,
     check_direction,
     check_witness,
     network_scale,
-    residual_blocks,
+    residual_summary,
 )
 from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
 from .network_proof import BOUND_SLACK, fails_by_direction
@@ -75,14 +76,17 @@ def _memo_key(label: str, kw: dict) -> tuple:
 
 
 class _Decider:
-    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None, given=None):
+    def __init__(self, problem, point, kind, tol, act_tol, max_branches, robust=None, given=None,
+                 data: PointData | None = None):
         self.p, self.pt, self.kind = problem, point, kind
+        # per-point quantities shared by every run at this point (activity levels of the band)
+        self.data = PointData.of(problem, point, data)
         self.given = given  # a witness handed in by the caller (re-checked before use)
         self.given_rejected: dict[str, float] = {}
         self.tol, self.act_tol, self.max_branches = tol, act_tol, max_branches
-        self.act = Activity.at(problem, point, act_tol, kind)
+        self.act = self.data.activity(act_tol, kind)
         self.robust = robust
-        self.st = Structure.of(problem, point, kind, self.act)
+        self.st = Structure.of(problem, point, kind, self.act, self.data)
         self.Xi, self.G = backward(self.st)
         self._rp: ReducedProgram | None | str = None
         self._memo: dict = {}
@@ -117,12 +121,14 @@ class _Decider:
     def blocks(self, wit: dict) -> dict:
         key = id(wit)
         if key not in self._blocks:
-            self._blocks[key] = (wit, residual_blocks(self.p, self.pt, self.kind, wit))
+            self._blocks[key] = (wit, residual_summary(self.p, self.pt, self.kind, wit, self.data))
         return self._blocks[key][1]
 
     def check(self, notion: str, wit: dict) -> float:
         b = self.blocks(wit)
-        return check_witness(self.p, self.pt, self.kind, notion, wit, self.act_tol, b)["max"]
+        return check_witness(
+            self.p, self.pt, self.kind, notion, wit, self.act_tol, b, self.data
+        )["max"]
 
     def proof(self, notion: str, wit: dict, extra: list | None = None):
         cone = "PP" if self.kind == "PP" else ("S" if notion == "S" else "W")
@@ -130,7 +136,7 @@ class _Decider:
         if key not in self._proofs:
             self._proofs[key] = fails_by_direction(
                 self.st, notion, wit, self.tol, extra=extra, blocks=self.blocks(wit),
-                robust=self.robust,
+                robust=self.robust, data=self.data, G=self.G,
             )
         return self._proofs[key]
 
@@ -187,9 +193,13 @@ class _Decider:
     def default_witness(self, notion: str) -> tuple[dict, float]:
         """The backward-pass witness and its checked residual; computed once when it does not
         depend on the notion (no free entry: same multipliers, same membership numbers)."""
+        if "wit0" not in self._default:
+            # without chosen values at the free entries the witness does not depend on the notion
+            # (one object: its residual blocks and its proofs are computed once for all notions)
+            self._default["wit0"] = witness(self.st, notion, self.Xi, self.G)
+        wit0 = self._default["wit0"]
         key = "any" if self.st.n_free == 0 else notion
         if key not in self._default:
-            wit0 = witness(self.st, notion, self.Xi, self.G)
             self._default[key] = (wit0, self.check(notion, wit0))
         return self._default[key]
 
@@ -490,7 +500,7 @@ def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: fl
                 notion = "KKT" if dec.kind == "PP" else ("S" if res.method == "implication" else "W")
             key = id(wit) * 16 + hash(notion) % 16
             if key not in seen:
-                chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit))
+                chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit), dec.data)
                 seen[key] = chk["max"] <= dec.tol
         else:
             d = res.direction
@@ -499,7 +509,7 @@ def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: fl
             notion = "S" if res.cone == "S" else ("W" if dec.kind == "P" else "Clarke")
             key = id(d) * 16 + (1 if res.slopes is None else 2)
             if key not in seen:
-                chk = check_direction(dec.p, dec.pt, dec.kind, notion, d, a, res.slopes)
+                chk = check_direction(dec.p, dec.pt, dec.kind, notion, d, a, res.slopes, dec.data)
                 seen[key] = bool(chk["valid"] and chk["bound"] > dec.tol * (1 + _BOUND_SLACK))
         if not seen[key]:
             return False
@@ -540,9 +550,11 @@ def decide_notions(
     tol = tols.tol * (scale if tols.scaled else 1.0)
     act_tol, band = tols.act_tol, tols.band
 
+    data = PointData(problem, point)  # shared by the runs at every activity level
+
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
-        robust = Activity.at(problem, point, act_tol * band, kind) if kind == "PP" else None
-        dec = _Decider(problem, point, kind, tol, a, max_branches, robust, given)
+        robust = data.activity(act_tol * band, kind) if kind == "PP" else None
+        dec = _Decider(problem, point, kind, tol, a, max_branches, robust, given, data)
         res: dict[str, NetworkNotionResult] = {}
         if kind == "PP":
             res["Clarke"] = dec.decide("Clarke")

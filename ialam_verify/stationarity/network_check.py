@@ -2,7 +2,9 @@ r"""Numpy-only re-check of structured certificates of (PP) and (P) at a point of
 
 Nothing here builds the big Jacobian or calls a solver: the residual of a witness is computed layer
 by layer (:func:`residual_blocks`), the membership rules entry by entry (:func:`membership_violation`),
-and a proof of failure (a direction ``d``) by one forward pass (:func:`direction_bound`). At small
+and a proof of failure (a direction ``d``) by one forward pass (:func:`direction_bound`); the
+per-point quantities they read (activity masks, gradients, slopes) come from :mod:`.network_data`,
+computed once per certificate when the certifier passes its ``data``. At small
 sizes these numbers equal those of the generic :func:`~.classify.check` on :func:`~.lifted.pp_problem`
 / :func:`~.lifted.p_problem` (tested in ``tests/stationarity/test_network_check.py``).
 
@@ -21,12 +23,20 @@ and (P) is the same with :math:`\beta = 0` and no :math:`S` (:math:`M^1 = \nu`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import Any
 
 import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
+from .network_data import (  # noqa: F401  (re-exported: the checks' public names)
+    Activity,
+    PointData,
+    fixed_slopes,
+    group_terms,
+    loss_and_ridge_gradient,
+    network_scale,
+)
 
 PP_NOTIONS = ("KKT", "Clarke")
 P_NOTIONS = ("W", "A", "C", "M", "S")
@@ -50,116 +60,93 @@ def _pattern_violation(pattern: str, x: np.ndarray) -> np.ndarray:
     return np.zeros_like(x)
 
 
-@dataclass(frozen=True)
-class Activity:
-    """Per-layer activity masks at tolerance ``a`` (the rules of :meth:`.classify.Activity.at`).
-
-    ``G``: :math:`v - u \\le a`; ``H``: :math:`v - \\alpha u \\le a`; ``kz``: :math:`|u| \\le a`
-    ((PP) only: a kink of :math:`-\\beta\\sigma` at zero); ``zero_cols[l]``: columns of ``W_l`` with
-    norm at most ``a``.
-    """
-
-    a: float
-    G: list[np.ndarray]
-    H: list[np.ndarray]
-    kz: list[np.ndarray]
-    zero_cols: list[np.ndarray]
-
-    @classmethod
-    def at(cls, problem: Problem, point: LiftedPoint, a: float, kind: str) -> Activity:
-        al = problem.alpha
-        G = [(V - U) <= a for V, U in zip(point.V, point.U, strict=True)]
-        H = [(V - al * U) <= a for V, U in zip(point.V, point.U, strict=True)]
-        if kind == "PP":
-            kz = [np.abs(U) <= a for U in point.U]
-        else:
-            kz = [np.zeros(U.shape, dtype=bool) for U in point.U]
-        if problem.lambda_w > 0:
-            zc = [np.linalg.norm(W, axis=0) <= a for W in point.W]
-        else:
-            zc = [np.zeros(W.shape[1], dtype=bool) for W in point.W]
-        return cls(float(a), G, H, kz, zc)
-
-    def key(self) -> tuple:
-        return tuple(
-            np.packbits(m).tobytes() for ms in (self.G, self.H, self.kz, self.zero_cols) for m in ms
-        )
+def _masked_abs_max(x: np.ndarray, mask: np.ndarray, buf: np.ndarray | None = None) -> float:
+    """:math:`\\max(0, \\max_{mask}|x|)` by a product with the mask (no copy of ``x[mask]``);
+    infinite if ``x`` has a NaN or infinite entry anywhere (:math:`\\infty \\cdot 0` is NaN):
+    never smaller than the true value."""
+    y = np.multiply(x, mask, out=buf)
+    hi, lo = float(np.max(y, initial=0.0)), float(np.min(y, initial=0.0))
+    return math.inf if math.isnan(hi) or math.isnan(lo) else max(hi, -lo)
 
 
-def fixed_slopes(problem: Problem, point: LiftedPoint) -> list[np.ndarray]:
-    """Slope of :math:`\\sigma` at each ``u`` off the kink: 1 if ``u > 0`` else ``alpha``."""
-    return [np.where(U > 0, 1.0, problem.alpha) for U in point.U]
-
-
-def loss_and_ridge_gradient(problem: Problem, point: LiftedPoint, kind: str) -> list[np.ndarray]:
-    r"""Gradient of the smooth part of the objective in :math:`V_\ell`:
-    :math:`2\lambda_v V_\ell + \beta_\ell` ((PP) only) :math:`+ \tfrac2N (V_L - Y)` (last layer)."""
-    L, N = problem.n_layers, problem.n_samples
-    out = []
-    for l, V in enumerate(point.V):
-        G = 2.0 * problem.lambda_v * V
-        if kind == "PP":
-            G = G + problem.beta[l]
-        if l == L - 1:
-            G = G + (2.0 / N) * (V - problem.Y)
-        out.append(G)
-    return out
-
-
-def group_terms(problem: Problem, point: LiftedPoint, act: Activity) -> list[np.ndarray]:
-    r""":math:`\lambda_w W_{:,j}/\|W_{:,j}\|` on the nonzero columns, 0 on the zero columns."""
-    out = []
-    for W, zc in zip(point.W, act.zero_cols, strict=True):
-        if problem.lambda_w == 0:
-            out.append(np.zeros_like(W))
-            continue
-        nrm = np.linalg.norm(W, axis=0)
-        Z = problem.lambda_w * W / np.where(nrm > 0, nrm, 1.0)
-        Z[:, zc] = 0.0
-        out.append(Z)
-    return out
-
-
-def network_scale(problem: Problem, point: LiftedPoint, kind: str) -> float:
-    r""":func:`~.kernel.problem_scale` of :func:`~.lifted.pp_problem` (``kind="PP"``) or
-    :func:`~.lifted.p_problem` (``"P"``) without building them: the largest entry of the smooth
-    gradient (only its ``v`` block is nonzero), of the group weights (each ``w`` coordinate is in one
-    group: :math:`\lambda_w`) and of the kink terms (each ``u`` has one, :math:`|{-\beta_\ell}|\cdot 1`),
-    floored at 1."""
-    s = max(1.0, max(float(np.max(np.abs(G), initial=0.0)) for G in loss_and_ridge_gradient(problem, point, kind)))
-    if problem.lambda_w > 0:
-        s = max(s, problem.lambda_w)
-    if kind == "PP":
-        s = max(s, max(problem.beta))
-    return s
+def _masked_neg_max(x: np.ndarray, mask: np.ndarray, buf: np.ndarray | None = None) -> float:
+    """:math:`\\max(0, \\max_{mask} -x)`, infinite on NaN (as :func:`_masked_abs_max`)."""
+    y = np.multiply(x, mask, out=buf)
+    lo = float(np.min(y, initial=0.0))
+    return math.inf if math.isnan(lo) else -lo
 
 
 def residual_blocks(
-    problem: Problem, point: LiftedPoint, kind: str, wit: dict[str, list[np.ndarray]]
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    wit: dict[str, list[np.ndarray]],
+    data: PointData | None = None,
 ) -> dict[str, list[np.ndarray]]:
     """The four residual blocks (module docstring) of the witness ``wit`` (keys ``Xi, M1, M2, Z``
     and, for (PP), ``S``; lists of per-layer arrays)."""
+    data = PointData.of(problem, point, data)
     L = problem.n_layers
-    grads = loss_and_ridge_gradient(problem, point, kind)
+    grads = data.grads(kind)
     out: dict[str, list[np.ndarray]] = {"W": [], "b": [], "V": [], "U": []}
     for l in range(L):
         Xi = wit["Xi"][l]
-        Vprev = problem.X if l == 0 else point.V[l - 1]
-        out["W"].append(wit["Z"][l] - Xi @ Vprev.T)
+        RW = wit["Z"][l] - Xi @ data.prev[l].T
+        out["W"].append(RW)
         out["b"].append(-Xi.sum(axis=1))
-        RV = grads[l] - wit["M1"][l] - wit["M2"][l]
+        RV = np.subtract(grads[l], wit["M1"][l])
+        RV -= wit["M2"][l]
         if l < L - 1:
-            RV = RV - point.W[l + 1].T @ wit["Xi"][l + 1]
+            RV -= point.W[l + 1].T @ wit["Xi"][l + 1]
         out["V"].append(RV)
-        RU = Xi + wit["M1"][l] + problem.alpha * wit["M2"][l]
+        RU = np.add(Xi, wit["M1"][l])
+        RU += problem.alpha * wit["M2"][l]
         if kind == "PP":
-            RU = RU - problem.beta[l] * wit["S"][l]
+            RU -= problem.beta[l] * wit["S"][l]
         out["U"].append(RU)
     return out
 
 
 def _max(x: np.ndarray) -> float:
     return float(np.max(x, initial=0.0))
+
+
+def residual_summary(
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    wit: dict[str, list[np.ndarray]],
+    data: PointData | None = None,
+) -> dict:
+    """What :func:`check_witness` and a proof of failure need of :func:`residual_blocks`, in one
+    pass and without keeping the big blocks: ``"W"``, ``"b"`` (the blocks, per layer: a proof
+    pushes them) and ``"max"``, the largest :math:`|\\cdot|` of each of the four blocks (the same
+    arithmetic as :func:`residual_blocks`; :math:`R^V, R^U` are formed layer by layer in a scratch
+    array). A NaN or infinite entry makes its maximum infinite."""
+    data = PointData.of(problem, point, data)
+    L = problem.n_layers
+    grads = data.grads(kind)
+    out: dict = {"W": [], "b": [], "max": {"W": 0.0, "b": 0.0, "V": 0.0, "U": 0.0}}
+    worst = out["max"]
+    for l in range(L):
+        Xi = wit["Xi"][l]
+        RW = wit["Z"][l] - Xi @ data.prev[l].T
+        Rb = -Xi.sum(axis=1)
+        out["W"].append(RW)
+        out["b"].append(Rb)
+        buf = data.buf(l)
+        np.subtract(grads[l], wit["M1"][l], out=buf)
+        buf -= wit["M2"][l]
+        if l < L - 1:
+            buf -= point.W[l + 1].T @ wit["Xi"][l + 1]
+        for k, B in (("W", RW), ("b", Rb), ("V", buf)):
+            worst[k] = _worst((worst[k], _abs_max(B)))
+        np.add(Xi, wit["M1"][l], out=buf)
+        buf += problem.alpha * wit["M2"][l]
+        if kind == "PP":
+            buf -= problem.beta[l] * wit["S"][l]
+        worst["U"] = _worst((worst["U"], _abs_max(buf)))
+    return out
 
 
 def membership_violation(
@@ -169,20 +156,24 @@ def membership_violation(
     notion: str,
     wit: dict[str, list[np.ndarray]],
     act: Activity,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     """Largest violation of each rule of ``notion``'s multiplier set (0 = member), entry by entry."""
     al = problem.alpha
     out = {"M1": 0.0, "M2": 0.0, "pair_rule": 0.0, "kink_slope": 0.0, "group_subgradient": 0.0}
-    s_fix = fixed_slopes(problem, point)
+    data = PointData.of(problem, point, data)
+    s_fix = data.s_fix()
     for l in range(problem.n_layers):
         M1, M2, G, H = wit["M1"][l], wit["M2"][l], act.G[l], act.H[l]
-        out["M1"] = max(out["M1"], _max(np.abs(M1[~G])))
-        out["M2"] = max(out["M2"], _max(np.abs(M2[~H])))
+        buf = data.buf(l)
+        out["M1"] = max(out["M1"], _masked_abs_max(M1, ~G, buf))
+        out["M2"] = max(out["M2"], _masked_abs_max(M2, ~H, buf))
         if kind == "PP":
-            out["M1"] = max(out["M1"], _max(-M1[G]))
-            out["M2"] = max(out["M2"], _max(-M2[H]))
+            out["M1"] = max(out["M1"], _masked_neg_max(M1, G, buf))
+            out["M2"] = max(out["M2"], _masked_neg_max(M2, H, buf))
             S, kz = wit["S"][l], act.kz[l]
-            out["kink_slope"] = max(out["kink_slope"], _max(np.abs(S - s_fix[l])[~kz]))
+            np.subtract(S, s_fix[l], out=buf)
+            out["kink_slope"] = max(out["kink_slope"], _masked_abs_max(buf, ~kz, buf))
             Sk = S[kz]
             if notion == "KKT" and problem.beta[l] > 0:  # concave kink: two limiting slopes
                 kv = np.minimum(np.abs(Sk - al), np.abs(Sk - 1.0))
@@ -214,27 +205,55 @@ def check_witness(
     wit: dict[str, list[np.ndarray]],
     act_tol: float,
     blocks: dict[str, list[np.ndarray]] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     """Residual (:math:`\\|\\cdot\\|_\\infty` of all blocks) and membership violations of a witness,
-    activity recomputed at ``act_tol``; ``"max"`` is the largest of them (NaN counts as infinite).
-    ``blocks``: the :func:`residual_blocks` of ``wit`` if already computed (saves a pass)."""
+    activity recomputed at ``act_tol``; ``"max"`` is the largest of them, infinite when any entry of
+    the witness is not finite (every number is then reported infinite: a NaN must not vanish in a
+    maximum). ``blocks``: the :func:`residual_summary` (or :func:`residual_blocks`) of ``wit`` if
+    already computed (saves a pass);
+    ``data``: the :class:`PointData` of ``point`` (the certifier's; a fresh one when omitted)."""
     _validate_witness(problem, point, kind, wit)
-    act = Activity.at(problem, point, act_tol, kind)
+    keys = ("residual_W", "residual_b", "residual_V", "residual_U", "M1", "M2", "pair_rule",
+            "kink_slope", "group_subgradient")
+    # a sum is finite only if every entry is (an overflow to inf only rejects, never accepts)
+    if not all(math.isfinite(float(np.sum(a))) for k in keys_of(kind) for a in wit[k]):
+        return {**dict.fromkeys(keys, np.inf), "max": np.inf}
+    data = PointData.of(problem, point, data)
+    act = data.activity(act_tol, kind)
     if blocks is None:
-        blocks = residual_blocks(problem, point, kind, wit)
-    out = {
-        f"residual_{k}": max(float(np.max(np.abs(B), initial=0.0)) for B in v)
-        for k, v in blocks.items()
-    }
-    out.update(membership_violation(problem, point, kind, notion, wit, act))
+        blocks = residual_summary(problem, point, kind, wit, data)
+    if "max" in blocks:  # a residual_summary
+        out = {f"residual_{k}": float(v) for k, v in blocks["max"].items()}
+    else:  # the four blocks of residual_blocks
+        out = {f"residual_{k}": _worst(_abs_max(B) for B in v) for k, v in blocks.items()}
+    out.update(membership_violation(problem, point, kind, notion, wit, act, data))
     vals = np.array(list(out.values()))
     out["max"] = float(np.inf if not np.all(np.isfinite(vals)) else np.max(vals))
     return out
 
 
+def _abs_max(x: np.ndarray) -> float:
+    """:math:`\\max|x|` in two reductions, without an ``abs`` temporary; NaN if ``x`` has one."""
+    if x.size == 0:
+        return 0.0
+    hi, lo = float(np.max(x)), float(np.min(x))
+    return math.nan if math.isnan(hi) or math.isnan(lo) else max(hi, -lo, 0.0)
+
+
+def _worst(values) -> float:
+    """The largest of ``values``, infinite if one is NaN (Python's ``max`` would drop it)."""
+    vals = list(values)
+    return math.inf if any(math.isnan(v) for v in vals) else max(vals, default=0.0)
+
+
+def keys_of(kind: str) -> tuple[str, ...]:
+    """The blocks of a witness of (PP) (``kind="PP"``) or (P)."""
+    return ("Xi", "M1", "M2", "Z") + (("S",) if kind == "PP" else ())
+
+
 def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict) -> None:
-    keys = ("Xi", "M1", "M2", "Z") + (("S",) if kind == "PP" else ())
-    for k in keys:
+    for k in keys_of(kind):
         if k not in wit:
             raise ValueError(f"witness must have key {k!r}; it has {sorted(wit)}")
         if len(wit[k]) != problem.n_layers:
@@ -250,6 +269,11 @@ def _validate_witness(problem: Problem, point: LiftedPoint, kind: str, wit: dict
 
 
 # ------------------------------------------------------------------------- proofs of failure
+#: a (P)-W/A/C/M direction whose du at a biactive entry exceeds this (relative to the direction's
+#: size on those samples) cannot pass :func:`check_direction` (``1e-11``): it is not propagated
+PAIR_PRECHECK_RTOL = 1e-6
+
+
 def propagate_direction(
     problem: Problem,
     point: LiftedPoint,
@@ -260,41 +284,101 @@ def propagate_direction(
     db: list[np.ndarray],
     seed: tuple[int, int, int, float] | None = None,
     robust: Activity | None = None,
+    data: PointData | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
     r"""Directions :math:`dU, dV` with :math:`J_h d = 0` (linearized forward pass) that stay in the
     cone of ``notion``: where :math:`v - u` is active :math:`dv \ge du`, where :math:`v - \alpha u`
     is active :math:`dv \ge \alpha du` ((PP) and (P)-S; equalities off the biactive entries for
     (P)), taking the smallest such ``dv``. ``seed = (l, i, n, value)`` adds ``value`` to one
-    :math:`dv`. For (P)-W/A/C/M a biactive entry needs ``du = 0``; ``None`` if that fails."""
+    :math:`dv`. For (P)-W/A/C/M a biactive entry needs ``du = 0``: that is tried first on the
+    samples holding biactive entries only, and ``None`` is returned when it fails there by more than
+    :data:`PAIR_PRECHECK_RTOL` (no proof is lost that :func:`check_direction` would accept, up to
+    that margin). Layer 1's input ``X`` does not move, and a zero ``dW_l`` costs no product."""
+    data = PointData.of(problem, point, data)
     al = problem.alpha
+    slopes = data.slopes_off_pairs(act)
+    pairs_fixed = kind == "P" and notion != "S"
+    # dv = sigma(du) where both constraints are active at the larger activity of the band (PP):
+    # then d is in the (PP) cone at every activity level of the band (one proof for all)
+    bis = data.pair_index(act, robust if kind == "PP" else None)
+    if pairs_fixed and any(bi[0].size for bi in bis):
+        cols = np.unique(np.concatenate([bi[1] for bi in bis]))
+        viol, size = _linear_pass(point, dW, db, data, slopes, bis, cols, pairs_fixed, al)
+        if viol > PAIR_PRECHECK_RTOL * size:
+            return None
+    dU, dV = _linear_pass(point, dW, db, data, slopes, bis, None, pairs_fixed, al, seed)
+    return dU, dV
+
+
+def _linear_pass(point, dW, db, data, slopes, bis, cols, pairs_fixed, al, seed=None):
+    """The forward pass of :func:`propagate_direction`, on all samples (``cols=None``: returns
+    ``dU, dV``) or on the samples ``cols`` (returns the largest :math:`|du|` at their biactive
+    entries and :math:`\\max(1, |du|, |dv|)` there)."""
     dU, dV = [], []
-    prev_d = np.zeros_like(problem.X)
-    prev = problem.X
-    for l in range(problem.n_layers):
-        du = dW[l] @ prev + point.W[l] @ prev_d + db[l][:, None]
-        G, H = act.G[l], act.H[l]
-        # slope 1 where only v - u is active (or neither, u > 0), alpha where only v - alpha u is
-        slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
-        dv = slope * du
-        bi = G & H
-        if robust is not None and kind == "PP":
-            # dv = sigma(du) where both constraints are active at the larger activity of the band:
-            # then d is in the (PP) cone at every activity level of the band (one proof for all)
-            bi = bi | (robust.G[l] & robust.H[l])
-        if bi.any():
-            if kind == "P" and notion != "S":
+    prev_d = None
+    worst, size = 0.0, 1.0
+    for l in range(len(point.W)):
+        prev = data.prev[l] if cols is None else data.prev[l][:, cols]
+        if dW[l].any():
+            du = dW[l] @ prev
+        else:
+            du = np.zeros((point.W[l].shape[0], prev.shape[1]))
+        if prev_d is not None:
+            du += point.W[l] @ prev_d
+        du += db[l][:, None]
+        dv = (slopes[l] if cols is None else slopes[l][:, cols]) * du
+        bi = bis[l]
+        if cols is not None:  # the same entries in the columns of the restricted pass
+            bi = (bi[0], np.searchsorted(cols, bi[1]))
+        if bi[0].size:
+            if pairs_fixed:
                 # W/A/C/M: both pair multipliers are free at a biactive entry, so d must keep
                 # v - u and v - alpha u at 0 there: dv = 0; du = 0 is checked by direction_bound
+                if cols is not None:
+                    worst = max(worst, _abs_max(du[bi]))
                 dv[bi] = 0.0
             else:
                 dv[bi] = np.maximum(du[bi], al * du[bi])
         if seed is not None and seed[0] == l:
-            dv = dv.copy()
             dv[seed[1], seed[2]] += seed[3]
+        if cols is not None:
+            size = max(size, _abs_max(du), _abs_max(dv))
         dU.append(du)
         dV.append(dv)
-        prev, prev_d = point.V[l], dv
-    return dU, dV
+        prev_d = dv
+    return (dU, dV) if cols is None else (worst, size)
+
+
+def _direction_terms(problem: Problem, point: LiftedPoint, kind: str, d: dict,
+                     data: PointData) -> dict[str, float]:
+    r"""The parts of :func:`direction_bound` that no activity level changes: the smooth term
+    :math:`\sum \langle G^0_\ell, dV_\ell\rangle` plus the kink terms at the fixed slopes
+    :math:`-\beta_\ell \langle s_\ell, dU_\ell\rangle` ((PP)), :math:`\|d\|_1`, the largest entry
+    of :math:`J_h d` (``h``; one forward pass of ``d``), the largest :math:`|dV|, |dU|` and whether
+    ``d`` is finite."""
+    dW, db, dV, dU = d["W"], d["b"], d["V"], d["U"]
+    finite = all(math.isfinite(float(np.sum(a))) for k in ("W", "b", "V", "U") for a in d[k])
+    out = {"finite": finite, "D0": 0.0, "norm1": 0.0, "h": 0.0, "size": 1.0}
+    if not finite:
+        return out
+    grads = data.grads(kind)
+    s_fix = data.s_fix()
+    for l in range(problem.n_layers):
+        out["D0"] += float(np.vdot(grads[l], dV[l]))
+        if kind == "PP" and problem.beta[l] != 0:
+            out["D0"] -= problem.beta[l] * float(np.vdot(s_fix[l], dU[l]))
+        buf = data.buf(l)
+        out["norm1"] += float(np.sum(np.abs(dW[l]))) + float(np.sum(np.abs(db[l])))
+        for a in (dV[l], dU[l]):  # |a| once: its sum (norm1) and its largest entry (size)
+            np.abs(a, out=buf)
+            out["norm1"] += float(np.sum(buf))
+            out["size"] = max(out["size"], float(np.max(buf)))
+        lin = dU[l] - dW[l] @ data.prev[l] if dW[l].any() else dU[l].copy()
+        if l > 0:
+            lin -= point.W[l] @ dV[l - 1]
+        lin -= db[l][:, None]
+        out["h"] = max(out["h"], _abs_max(lin))
+    return out
 
 
 def direction_bound(
@@ -305,6 +389,7 @@ def direction_bound(
     act: Activity,
     d: dict[str, list[np.ndarray]],
     slopes: list[np.ndarray] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, float]:
     r"""A lower bound on the stationarity residual of every multiplier of ``notion``'s set.
 
@@ -314,40 +399,36 @@ def direction_bound(
     :math:`\|r\|_\infty \ge -D / \|d\|_1`. Returns ``D``, ``norm1``, ``bound`` and the largest
     violations of :math:`J_h d = 0` (``h``) and of the cone (``cone``); the bound is valid only
     when both are 0 (up to rounding, reported). ``slopes`` fixes :math:`s` at the kinks at zero (one
-    branch of the limiting set)."""
+    branch of the limiting set). The activity-free part (:func:`_direction_terms`) is computed once
+    per ``d`` and ``data``; the rest is elementwise."""
+    data = PointData.of(problem, point, data)
+    key = (id(d), kind)
+    if key not in data._dirs or data._dirs[key][0] is not d:
+        data._dirs[key] = (d, _direction_terms(problem, point, kind, d, data))
+    terms = data._dirs[key][1]
     al = problem.alpha
-    L = problem.n_layers
-    dW, db, dV, dU = d["W"], d["b"], d["V"], d["U"]
-    grads = loss_and_ridge_gradient(problem, point, kind)
-    D = 0.0
-    norm1 = 0.0
-    h_viol = 0.0
+    dW, dV, dU = d["W"], d["V"], d["U"]
+    D = terms["D0"]
     cone = 0.0
-    s_fix = fixed_slopes(problem, point)
-    prev, prev_d = problem.X, np.zeros_like(problem.X)
-    for l in range(L):
-        D += float(np.sum(grads[l] * dV[l]))
-        if kind == "PP" and problem.beta[l] != 0:
+    s_fix = data.s_fix()
+    for l in range(problem.n_layers):
+        if kind == "PP" and problem.beta[l] != 0 and act.kz[l].any():
             kz = act.kz[l]
-            du = dU[l]
+            du = dU[l][kz]
             if slopes is not None:
-                s = np.where(kz, slopes[l], s_fix[l])
+                s = np.asarray(slopes[l])[kz]
             else:  # sup over s in [alpha, 1] (or {alpha, 1}) of -beta s du: the smaller slope term
-                s = np.where(kz, np.where(du > 0, al, 1.0), s_fix[l])
-            D += float(np.sum(-problem.beta[l] * s * du))
-        norm1 += sum(float(np.sum(np.abs(a))) for a in (dW[l], db[l], dV[l], dU[l]))
-        lin = dU[l] - dW[l] @ prev - point.W[l] @ prev_d - db[l][:, None]
-        h_viol = max(h_viol, float(np.max(np.abs(lin), initial=0.0)))
+                s = np.where(du > 0, al, 1.0)
+            D -= problem.beta[l] * float(np.sum((s - s_fix[l][kz]) * du))
         G, H = act.G[l], act.H[l]
-        gv, hv = dV[l] - dU[l], dV[l] - al * dU[l]
-        if kind == "PP" or notion == "S":
-            need_eq_G = (G & ~H) if kind == "P" else np.zeros_like(G)
-            need_eq_H = (H & ~G) if kind == "P" else np.zeros_like(H)
-            cone = max(cone, _max(-gv[G]), _max(-hv[H]), _max(np.abs(gv[need_eq_G])))
-            cone = max(cone, _max(np.abs(hv[need_eq_H])))
-        else:
-            cone = max(cone, _max(np.abs(gv[G])), _max(np.abs(hv[H])))
-        prev, prev_d = point.V[l], dV[l]
+        buf = data.buf(l)
+        for gap, mask, other in ((dV[l] - dU[l], G, H), (dV[l] - al * dU[l], H, G)):
+            if kind == "PP" or notion == "S":
+                cone = max(cone, _masked_neg_max(gap, mask, buf))
+                if kind == "P":  # equality where only this constraint is active
+                    cone = max(cone, _masked_abs_max(gap, mask & ~other, buf))
+            else:
+                cone = max(cone, _masked_abs_max(gap, mask, buf))
     if problem.lambda_w > 0:
         for W, dWl, zc in zip(point.W, dW, act.zero_cols, strict=True):
             nrm = np.linalg.norm(W, axis=0)
@@ -356,8 +437,10 @@ def direction_bound(
                 np.sum(np.sum(W[:, nzc] * dWl[:, nzc], axis=0) / nrm[nzc])
             )
             D += problem.lambda_w * float(np.sum(np.linalg.norm(dWl[:, zc], axis=0)))
+    norm1 = terms["norm1"]
     bound = -D / norm1 if norm1 > 0 else 0.0
-    return {"D": D, "norm1": norm1, "bound": bound, "h": h_viol, "cone": cone}
+    return {"D": D, "norm1": norm1, "bound": bound, "h": terms["h"], "cone": cone,
+            "size": terms["size"], "finite": terms["finite"]}
 
 
 def check_direction(
@@ -368,17 +451,23 @@ def check_direction(
     d: dict[str, list[np.ndarray]],
     act_tol: float,
     slopes: list[np.ndarray] | None = None,
+    data: PointData | None = None,
 ) -> dict[str, Any]:
     """Re-check a proof of failure: the bound of :func:`direction_bound` with the activity recomputed
     at ``act_tol``; ``valid`` when ``d`` is finite, :math:`J_h d = 0` and the cone rules hold up to
-    rounding (``1e-12`` relative to ``d``)."""
-    for k in ("W", "b", "V", "U"):
+    rounding (``1e-12`` relative to ``d``). A key, layer count or shape that is not the point's
+    raises ``ValueError``. ``data``: as in :func:`check_witness`."""
+    for k, ref in (("W", point.W), ("b", point.b), ("V", point.V), ("U", point.U)):
         if k not in d or len(d[k]) != problem.n_layers:
             raise ValueError(f"direction must have key {k!r} with {problem.n_layers} layers")
-        if not all(np.all(np.isfinite(a)) for a in d[k]):
-            return {"valid": False, "bound": 0.0, "reason": "direction is not finite"}
-    act = Activity.at(problem, point, act_tol, kind)
-    out: dict[str, Any] = direction_bound(problem, point, kind, notion, act, d, slopes)
-    scale = max(1.0, max(float(np.max(np.abs(a), initial=0.0)) for a in d["V"] + d["U"]))
+        for l, (a, r) in enumerate(zip(d[k], ref, strict=True)):
+            if np.shape(a) != r.shape:
+                raise ValueError(f"direction[{k!r}][{l}] must have shape {r.shape}; got {np.shape(a)}")
+    data = PointData.of(problem, point, data)
+    act = data.activity(act_tol, kind)
+    out: dict[str, Any] = direction_bound(problem, point, kind, notion, act, d, slopes, data)
+    if not out.pop("finite"):
+        return {"valid": False, "bound": 0.0, "reason": "direction is not finite"}
+    scale = out.pop("size")
     out["valid"] = bool(out["h"] <= 1e-12 * scale * 10 and out["cone"] <= 1e-12 * scale * 10)
     return out

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
-from .network_check import Activity, fixed_slopes, group_terms, loss_and_ridge_gradient
+from .network_check import Activity, PointData, group_terms
 
 
 @dataclass
@@ -48,38 +48,57 @@ class Structure:
     cond: list[np.ndarray]
     free: list[np.ndarray]
     s_def: list[np.ndarray]
+    data: PointData | None = None  # the point's shared quantities (network_check.PointData)
 
     @classmethod
-    def of(cls, problem: Problem, point: LiftedPoint, kind: str, act: Activity) -> Structure:
+    def of(
+        cls, problem: Problem, point: LiftedPoint, kind: str, act: Activity,
+        data: PointData | None = None,
+    ) -> Structure:
+        # small integer codes and products with masks: np.where on a random mask is several
+        # times slower at N = 60000 (same values as np.where; one of the two products is 0)
+        data = PointData.of(problem, point, data)
         side, cond, free, s_def = [], [], [], []
-        s_fix = fixed_slopes(problem, point)
+        s_fix = data.s_fix()
         for l, U in enumerate(point.U):
             G, H, kz = act.G[l], act.H[l], act.kz[l]
-            sd = np.where(G & ((U > 0) | ~H), 1, np.where(H, -1, 0))
+            one = G & ((U > 0) | ~H)
+            minus = H & ~one
+            sd = one.view(np.int8) - minus.view(np.int8)
             side.append(sd)
             if kind == "PP":
-                cond.append(np.where(sd != 0, 1, 2))
+                cond.append(2 - (one | minus).view(np.int8))
                 fr = (G & H) | (kz & (problem.beta[l] > 0))
-                s = np.where(kz, np.where(sd == 1, 1.0, problem.alpha), s_fix[l])
+                s = s_fix[l].copy()
+                s[kz] = np.where(one[kz], 1.0, problem.alpha)
             else:
-                cond.append(np.zeros(U.shape, dtype=int))
+                cond.append(np.zeros(U.shape, dtype=np.int8))
                 fr = G & H
                 s = s_fix[l]
             free.append(fr)
             s_def.append(s)
-        return cls(problem, point, kind, act, side, cond, free, s_def)
+        return cls(problem, point, kind, act, side, cond, free, s_def, data)
 
     @property
     def n_free(self) -> int:
         return int(sum(int(f.sum()) for f in self.free))
+
+    def free_idx(self, l: int) -> tuple[np.ndarray, np.ndarray]:
+        """``np.nonzero(free[l])`` (computed once): the same entries in the same order as the mask,
+        at a cost set by their number, not by ``N``."""
+        cache = self.__dict__.setdefault("_free_idx", {})
+        if l not in cache:
+            cache[l] = np.nonzero(self.free[l])
+        return cache[l]
 
     def c0c1(self, l: int) -> tuple[np.ndarray, np.ndarray]:
         r""":math:`\Xi_\ell = c_0 + c_1 \odot G_\ell` off the free entries (computed once)."""
         cache = self.__dict__.setdefault("_c0c1", {})
         if l not in cache:
             sd = self.side[l]
-            c1 = np.where(sd == 1, -1.0, np.where(sd == -1, -self.problem.alpha, 0.0))
-            c0 = self.problem.beta[l] * self.s_def[l] if self.kind == "PP" else np.zeros_like(c1)
+            c1 = np.multiply(sd == 1, -1.0)
+            c1 -= np.multiply(sd == -1, self.problem.alpha)
+            c0 = self.problem.beta[l] * self.s_def[l] if self.kind == "PP" else None
             cache[l] = (c0, c1)
         return cache[l]
 
@@ -90,15 +109,21 @@ def backward(st: Structure, xi_free: list[np.ndarray] | None = None):
     when given. Returns ``(Xi, G)`` as lists of ``N_l x N`` arrays."""
     p, pt = st.problem, st.point
     L = p.n_layers
-    grads = loss_and_ridge_gradient(p, pt, st.kind)
+    grads = PointData.of(p, pt, st.data).grads(st.kind)
     Xi: list[np.ndarray] = [np.empty(0)] * L
     G: list[np.ndarray] = [np.empty(0)] * L
     for l in reversed(range(L)):
-        g = grads[l] if l == L - 1 else grads[l] - pt.W[l + 1].T @ Xi[l + 1]
+        if l == L - 1:
+            g = grads[l]
+        else:
+            g = pt.W[l + 1].T @ Xi[l + 1]
+            np.subtract(grads[l], g, out=g)
         c0, c1 = st.c0c1(l)
-        X = c0 + c1 * g
+        X = c1 * g
+        if c0 is not None:  # (PP): c0 + c1 g, the same sum as before
+            X += c0
         if xi_free is not None:
-            X[st.free[l]] = xi_free[l]
+            X[st.free_idx(l)] = xi_free[l]
         Xi[l], G[l] = X, g
     return Xi, G
 
@@ -125,11 +150,11 @@ def witness(
     out: dict[str, list[np.ndarray]] = {"Xi": Xi, "M1": [], "M2": [], "S": [], "Z": []}
     for l in range(p.n_layers):
         g, sd = G[l], st.side[l]
-        M1 = np.where(sd == 1, g, 0.0)
-        M2 = np.where(sd == -1, g, 0.0)
-        S = st.s_def[l].copy()
-        fr = st.free[l]
-        if s_free is not None and fr.any():
+        M1 = np.multiply(g, sd == 1)  # g where v - u carries G (g is finite: the point is)
+        M2 = np.multiply(g, sd == -1)
+        S = st.s_def[l].copy() if st.kind == "PP" else None  # (P) has no slopes
+        fr = st.free_idx(l)
+        if s_free is not None and fr[0].size:
             gf, xf = g[fr], Xi[l][fr]
             Ga, Ha = st.act.G[l][fr], st.act.H[l][fr]
             beta = p.beta[l] if st.kind == "PP" else 0.0

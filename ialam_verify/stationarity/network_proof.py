@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network_check import Activity, check_direction, propagate_direction, residual_blocks
+from .network_check import (
+    Activity,
+    PointData,
+    check_direction,
+    propagate_direction,
+    residual_summary,
+)
 from .network_program import Structure, backward
 
 #: relative slack on a proved bound: rounding in the forward pass of ``d``
@@ -23,22 +29,26 @@ def fails_by_direction(
     extra: list | None = None,
     blocks: dict | None = None,
     robust: Activity | None = None,
+    data: PointData | None = None,
+    G: list[np.ndarray] | None = None,
 ):
     """The best proved lower bound among a few directions: minus the :math:`R^W, R^b` residual of
     the best witness pushed through the network, and a unit push of ``v`` at the entries whose sign
-    condition is most violated."""
+    condition is most violated. ``data``: the point's :class:`.network_check.PointData`; ``G``: the
+    :math:`G` of the backward pass of ``st`` if already computed."""
     p, pt = st.problem, st.point
+    data = PointData.of(p, pt, data)
     if blocks is None:
-        blocks = residual_blocks(p, pt, st.kind, wit)
+        blocks = residual_summary(p, pt, st.kind, wit, data)
     best = (0.0, None)
 
     def attempt(dW, db, seed):
         nonlocal best
-        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust)
+        prop = propagate_direction(p, pt, st.kind, notion, st.act, dW, db, seed, robust, data)
         if prop is None:
             return
         d = {"W": dW, "b": db, "U": prop[0], "V": prop[1]}
-        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes)
+        chk = check_direction(p, pt, st.kind, notion, d, st.act.a, slopes, data)
         if chk["valid"] and chk["bound"] > best[0]:
             best = (chk["bound"], d)
 
@@ -49,13 +59,14 @@ def fails_by_direction(
     for w in extra or []:
         if done():
             return best
-        eb = residual_blocks(p, pt, st.kind, w)
-        attempt([-R for R in eb["W"]], [-r for r in eb["b"]], None)
+        RW, Rb = pushed_rows(w, wit, blocks, data)
+        attempt([-R for R in RW], [-r for r in Rb], None)
     if done():
         return best
     zW = [np.zeros_like(W) for W in pt.W]
     zb = [np.zeros_like(b) for b in pt.b]
-    G = backward(st)[1]
+    if G is None:
+        G = backward(st)[1]
     seeds = []
     for l, g in enumerate(G):
         if st.kind == "PP":
@@ -77,3 +88,20 @@ def fails_by_direction(
         if done():
             break
     return best
+
+
+def pushed_rows(wit: dict, base: dict, base_blocks: dict, data: PointData):
+    r""":math:`R^W, R^b` of ``wit`` from those of ``base`` (``base_blocks``): :math:`R^W_\ell = Z_\ell -
+    \Xi_\ell V_{\ell-1}^T` changes only through the samples where the two :math:`\Xi_\ell` differ
+    (a backward pass with other values at a few free entries changes only their samples), so the
+    product is taken over those samples only. Used to build a proof's direction, which
+    :func:`.network_check.check_direction` then re-checks in full; never to accept a witness."""
+    RW, Rb = [], []
+    for l, (Xi, Xb) in enumerate(zip(wit["Xi"], base["Xi"], strict=True)):
+        cols = np.flatnonzero(np.any(Xi != Xb, axis=0))
+        R = base_blocks["W"][l] + (wit["Z"][l] - base["Z"][l])
+        if cols.size:
+            R -= (Xi[:, cols] - Xb[:, cols]) @ data.prev[l][:, cols].T
+        RW.append(R)
+        Rb.append(-Xi.sum(axis=1))
+    return RW, Rb
