@@ -216,6 +216,19 @@ def test_epsilon_is_the_brute_force_minimum_over_the_scale(prob):
         assert eps * s == pytest.approx(brute_min_residual(prob, name), abs=1e-5)
 
 
+def test_epsilon_is_exact_for_notions_whose_failure_is_implied():
+    """Found by hypothesis: grad f = 1, no constraint acts on x, one biactive pair (G = H = 0 with zero
+    gradients). W fails, and A/C/M/S lie inside W's set, so their failure is implied; their epsilon must
+    still be the exact minimum (here 1 for every notion: the multipliers cannot touch grad f)."""
+    prob = MPCC.create(
+        [1.0], G=[0.0, 0.0], JG=[[0.0], [0.0]], H=[0.0, 1.0], JH=[[0.0], [0.0]]
+    )
+    cert = classify(prob, tolerances=Tolerances(band=1.0))
+    for name in ("W", "A", "C", "M", "S"):
+        assert cert.verdicts()[name] == "fails"
+        assert cert.results[name].epsilon == pytest.approx(brute_min_residual(prob, name), abs=1e-6)
+
+
 # ---------------------------------------------------------------- the sets check covers with
 def test_pair_cells_match_the_definitions_of_the_notions():
     """kernel.pair_cells (from the branch table) against the predicates written from the definitions
