@@ -491,6 +491,11 @@ def recheck(problem, point, name: str, res, act_tol: float, tau: float) -> dict:
         if name != "B":
             ok = ok and fits and covered(name, pats, bi)
         return {"accepted": bool(ok and fits), "by": "branch regions"}
+    if str(res.verdict) == "holds" and not getattr(res, "branch_patterns", None):
+        worst = check_witness(problem, point, "P", name, res.witness, act_tol)["max"]
+        return {"max_violation": worst, "accepted": bool(worst <= tau), "by": "witness"}
+    if str(res.verdict) != "holds":
+        return {"accepted": False, "reason": "no proof stored"}
     worst = 0.0
     shapes = [U.shape for U in point.U]
     keys = set()
