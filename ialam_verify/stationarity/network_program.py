@@ -424,14 +424,21 @@ class ReducedProgram:
             z = cp.Variable(rows.size)
             Zs.append(z)
             zrow[rows] = True
-            up, lo = z + E[rows] <= t, -(z + E[rows]) <= t
-            row_cons.append((rows, up, lo))
-            cons += [up, lo, cp.norm(z, 2) <= p.lambda_w]
+            if dual:
+                up, lo = z + E[rows] <= t, -(z + E[rows]) <= t
+                row_cons.append((rows, up, lo))
+                cons += [up, lo]
+            else:  # the same set; kept as it was so that the solutions (and proofs) do not move
+                cons.append(cp.abs(z + E[rows]) <= t)
+            cons.append(cp.norm(z, 2) <= p.lambda_w)
         if E is not None and (~zrow).any():
             rest = np.flatnonzero(~zrow)
-            up, lo = E[rest] <= t, -E[rest] <= t
-            row_cons.append((rest, up, lo))
-            cons += [up, lo]
+            if dual:
+                up, lo = E[rest] <= t, -E[rest] <= t
+                row_cons.append((rest, up, lo))
+                cons += [up, lo]
+            else:
+                cons.append(cp.abs(E[rest]) <= t)
         prob = cp.Problem(cp.Minimize(t), cons)
         try:
             prob.solve(solver=cp.CLARABEL)
