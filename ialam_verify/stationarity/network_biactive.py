@@ -362,7 +362,8 @@ def decide_b_pieces(dec, max_nodes: int = MAX_NODES):
         return None
     K, opts, tol = rp.K, B_PIECES, dec.tol
     if 2**K > max(dec.max_branches, 1):
-        return None
+        return _undet(f"{K} biactive entries: 2^{K} pieces of B > max_branches {dec.max_branches}",
+                      (np.inf, None))
     cache: dict = dec.__dict__.setdefault("_pair_lp", {})
     wits, pats = [], []
     worst = 0.0
@@ -426,7 +427,7 @@ def decide_biactive(dec, results: dict) -> None:
                 results[n] = new
     if "B" in results and not results["B"].verdict.decided:
         new = decide_b_pieces(dec)
-        if new is not None and new.verdict.decided:
+        if new is not None:  # decided, or undetermined with the reason of this module
             results["B"] = new
 
 
