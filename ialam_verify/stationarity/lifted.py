@@ -326,7 +326,17 @@ def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoi
         wit = r.witness
         bw = None
         method = r.method
-        if isinstance(wit, list):  # B by branch enumeration: one witness per slope branch
+        if isinstance(wit, list) and getattr(r, "branch_patterns", None):  # (P) B: one per piece
+            from .network_biactive import generic_branch_patterns
+
+            bw = []
+            pats = generic_branch_patterns(problem, point, cert.act_tol, r)
+            for wb, (nu_s, w_s) in zip(wit, pats, strict=True):
+                m = talk_to_general(problem, wb, cert.kind)
+                m.branch = {"nu": nu_s, "w": w_s, "s_lo": [], "s_hi": []}
+                bw.append(m)
+            wit = None
+        elif isinstance(wit, list):  # B by branch enumeration: one witness per slope branch
             bw = []
             for wb, slopes in zip(wit, r.branch_slopes or [], strict=False):
                 m = talk_to_general(problem, wb, cert.kind)
@@ -337,12 +347,16 @@ def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoi
             method = "implication"  # B from the KKT (S) witness: no concave kink at zero
         gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
         proof, dd = None, None
-        if r.direction is not None and str(r.verdict) == "fails":
-            d = r.direction
+        if str(r.verdict) == "fails" and (r.direction is not None or getattr(r, "regions", None)):
+            d = r.direction if r.direction is not None else r.regions[0].direction
             vec = np.concatenate([_vec(d["W"]), _vec(d["b"]), _vec(d["V"]), _vec(d["U"])])
             vec = vec / max(float(np.sum(np.abs(vec))), 1e-300)
             if name == "B":
                 dd = vec
+            elif getattr(r, "regions", None):  # (P) A/C/M: one proved region per branch node
+                from .network_biactive import generic_regions
+
+                proof = generic_regions(problem, point, cert.act_tol, r)
             else:
                 proof = [_region(cert, problem, point, name, -vec)]
         results[name] = NotionResult(
@@ -559,6 +573,10 @@ def check_report(rep: CertifyReport, tolerances: Tolerances | None = None) -> di
                 full = full or (pp_problem if kind == "PP" else p_problem)(problem, pt)
                 ck = generic_check(gen[0], full, tols)
                 per[key] = {"accepted": ck.per_notion[name]["status"] == "proved", "by": "generic"}
+            elif getattr(r, "regions", None) or getattr(r, "branch_patterns", None):
+                from .network_biactive import recheck
+
+                per[key] = recheck(problem, pt, name, r, a, tau)
             elif str(r.verdict) == "holds":
                 wits = r.witness if isinstance(r.witness, list) else [r.witness]
                 notion = name

@@ -37,6 +37,8 @@ import numpy as np
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
 from .kernel import Tolerances
+from .network_band import settle_band
+from .network_biactive import decide_biactive
 from .network_candidates import DIVE_ROUNDS, kink_slacks, least_squares_solution, slope_matters
 from .network_certificate import NetworkCertificate, NetworkNotionResult
 from .network_check import (
@@ -565,6 +567,7 @@ def decide_notions(
             for n in P_NOTIONS[1:]:
                 res[n] = dec.decide(n, proof_from=res["W"])
             res["B"] = dec.decide_b(res["W"], res["S"])
+            decide_biactive(dec, res)  # A/C/M, B at biactive entries (network_biactive)
         return dec, res
 
     dec, results = run(act_tol)
@@ -573,30 +576,9 @@ def decide_notions(
         notes.append(
             f"the caller's witness was rejected for {notion}: largest violation {rg:.3g} > tol {tol:.3g}"
         )
-    key = dec.act.key()
-    for other in (act_tol / band, act_tol * band):
-        if Activity.at(problem, point, other, kind).key() == key:
-            continue
-        if _all_confirmed(dec, results, other):
-            notes.append(
-                f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}]: every "
-                f"decided verdict's evidence re-checked at act_tol = {other:g}"
-            )
-            continue
-        _, alt = run(other)
-        for k, res in results.items():
-            a = alt[k].verdict
-            if res.verdict.decided and a.decided and a.outcome != res.verdict.outcome:
-                res.verdict = Verdict.undetermined(
-                    f"verdict changes within the activity band: {res.verdict} at act_tol="
-                    f"{act_tol:g}, {a} at {other:g}",
-                    residual=res.verdict.residual,
-                    epsilon=res.verdict.epsilon,
-                )
-        notes.append(
-            f"entries within the activity band [{act_tol / band:g}, {act_tol * band:g}] were "
-            "re-classified both ways"
-        )
+    # the activity band: every threshold split (network_band; evidence re-checked over ranges of
+    # splits at once, re-decided only where it does not carry over)
+    notes += settle_band(dec, results, run, problem, point, kind, act_tol, band)
     unit = scale if tols.scaled else 1.0
     for res in results.values():  # epsilon in the tolerance's units, as the kernel reports it
         if res.epsilon is not None and getattr(res, "generic", None) is None:

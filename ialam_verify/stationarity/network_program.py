@@ -246,6 +246,8 @@ class ReducedProgram:
     kz_beta: np.ndarray  # free entries whose slope is free and matters (PP)
     beta_k: np.ndarray
     s_fixed: np.ndarray
+    rows: np.ndarray | None = None  # positions of the rows of ``e0``/``B`` in the full R^W, R^b vector
+    n_rows: int = 0  # length of the full R^W, R^b vector (per layer: vec(R^W_l) by columns, R^b_l)
 
     @classmethod
     def build(
@@ -362,6 +364,8 @@ class ReducedProgram:
             kz_beta,
             beta_k,
             s_fixed,
+            np.flatnonzero(moving_rows),
+            int(e0.size),
         )
 
     @property
@@ -382,6 +386,7 @@ class ReducedProgram:
         *,
         slopes: np.ndarray | None = None,
         pair_patterns: tuple[np.ndarray, np.ndarray] | None = None,
+        dual: bool = False,
     ) -> tuple[str, float | None, dict | None]:
         r"""Minimize :math:`t` = the largest residual / sign violation over :math:`\xi` (LP, or SOCP
         with zero columns; Clarabel). ``slopes`` fixes :math:`s` at the kink entries (a branch of
@@ -439,13 +444,26 @@ class ReducedProgram:
         E = self.e0 + self.B @ xi if self.e0.size else None
         Zs = []
         zrow = np.zeros(self.e0.size, dtype=bool)
+        row_cons = []  # (rows, upper, lower): |E + z| <= t as two inequalities, for the dual
         for _, _, rows in self.zero_groups:
             z = cp.Variable(rows.size)
             Zs.append(z)
             zrow[rows] = True
-            cons += [cp.abs(z + E[rows]) <= t, cp.norm(z, 2) <= p.lambda_w]
+            if dual:
+                up, lo = z + E[rows] <= t, -(z + E[rows]) <= t
+                row_cons.append((rows, up, lo))
+                cons += [up, lo]
+            else:  # the same set; kept as it was so that the solutions (and proofs) do not move
+                cons.append(cp.abs(z + E[rows]) <= t)
+            cons.append(cp.norm(z, 2) <= p.lambda_w)
         if E is not None and (~zrow).any():
-            cons.append(cp.abs(E[np.flatnonzero(~zrow)]) <= t)
+            rest = np.flatnonzero(~zrow)
+            if dual:
+                up, lo = E[rest] <= t, -E[rest] <= t
+                row_cons.append((rest, up, lo))
+                cons += [up, lo]
+            else:
+                cons.append(cp.abs(E[rest]) <= t)
         prob = cp.Problem(cp.Minimize(t), cons)
         try:
             prob.solve(solver=cp.CLARABEL)
@@ -458,6 +476,12 @@ class ReducedProgram:
             "s": None if s is None else np.asarray(s.value, dtype=float),
             "Z": [np.asarray(z.value, dtype=float) for z in Zs],
         }
+        if dual:
+            y = np.zeros(self.e0.size)
+            for rows, up, lo in row_cons:
+                if up.dual_value is not None and lo.dual_value is not None:
+                    y[rows] = np.asarray(up.dual_value, dtype=float) - np.asarray(lo.dual_value, dtype=float)
+            sol["y"] = y
         return str(prob.status), float(t.value), sol
 
     def to_witness(

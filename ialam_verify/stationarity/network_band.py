@@ -1,0 +1,239 @@
+r"""The activity band of the structured certifier: every threshold split, without re-deciding each.
+
+An entry whose activity value lies in the band :math:`[\mathrm{act\_tol}/\mathrm{band},
+\mathrm{act\_tol}\cdot\mathrm{band}]` could be counted active or not. With the :math:`k` distinct
+values :math:`v_1 < \dots < v_k` there, the thresholds :math:`\theta_0 < v_1` and
+:math:`\theta_i = v_i` give the :math:`k + 1` classifications ("splits"; values :math:`\le\theta`
+are active), as in :func:`.classify.classify`. A decided verdict stands only if it is re-proved at
+every split; otherwise it becomes "undetermined" (stricter than the generic path, which keeps a
+verdict when another split is merely undetermined: the promise is that the verdict holds at every
+split).
+
+Cheap first: the evidence of a verdict is re-checked for a whole range of splits
+:math:`[\theta_i, \theta_j]` at once. Every activity-dependent quantity of the checks is entrywise:
+
+* a witness's residual blocks do not depend on the activity, its membership violation is a maximum
+  over entries (pair rules couple the ``G``, ``H`` and kink flags of one entry ``(l, i, n)``);
+* a direction's cone violation is a maximum over entries, and its :math:`D` grows with the activity
+  (:math:`\sup_{s\in[\alpha,1]} -\beta s\,du \ge -\beta s_{\rm fixed} du` at a kink,
+  :math:`\lambda\|dW_j\| \ge \lambda W_j^T dW_j/\|W_j\|` at a column), so :math:`D(\theta_j)` is
+  the largest over the range; :math:`\|d\|_1` and :math:`J_h d` do not depend on it.
+
+Over the range, an entry passes through at most four states (its flags with values in
+:math:`(\theta_i, \theta_j]` switch on in the order of their values); :func:`range_activities`
+builds four activities, the :math:`r`-th putting every entry in its :math:`r`-th state, so the
+maximum of an entrywise violation over them bounds it at every split of the range. A range that
+does not confirm is halved; a single split that does not confirm is re-decided there (the full
+decision). More than :data:`MAX_BAND_SPLITS` splits to re-decide: "undetermined", with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..model.problem import LiftedPoint, Problem
+from ..verdict import Verdict
+from .network_check import (
+    Activity,
+    direction_bound,
+    membership_violation,
+)
+
+#: largest number of threshold splits re-decided in full (one structured decision each) for the
+#: splits where the evidence of a decided verdict does not carry over; above it those verdicts are
+#: "undetermined" (splits confirmed by the evidence cost a few entrywise checks, uncapped)
+MAX_BAND_SPLITS = 64
+
+_REL = 1e-9  # relative slack on a proved bound (rounding), as network_proof.BOUND_SLACK
+
+
+def _flag_values(problem: Problem, point: LiftedPoint, kind: str):
+    """Per layer the ``(3, N_l, N)`` stack of the values compared with the threshold (G: v - u,
+    H: v - alpha u, kink: |u| ((PP) only, else +inf)) and per layer the column norms (+inf when
+    there is no group term)."""
+    al = problem.alpha
+    ent = []
+    for V, U in zip(point.V, point.U, strict=True):
+        kz = np.abs(U) if kind == "PP" else np.full(U.shape, np.inf)
+        ent.append(np.stack([V - U, V - al * U, kz]))
+    cols = [
+        np.linalg.norm(W, axis=0) if problem.lambda_w > 0 else np.full(W.shape[1], np.inf)
+        for W in point.W
+    ]
+    return ent, cols
+
+
+def band_thresholds(problem: Problem, point: LiftedPoint, kind: str, act_tol: float, band: float):
+    """The thresholds of every split of the distinct activity values in the band (one below them
+    all, then each value), as :func:`.classify._band_thresholds`; ``[act_tol]`` when none."""
+    ent, cols = _flag_values(problem, point, kind)
+    vals = np.concatenate([e.ravel() for e in ent] + cols)
+    lo, hi = act_tol / band, act_tol * band
+    inside = np.unique(vals[(vals >= lo) & (vals <= hi) & (vals > 0)])
+    if inside.size == 0:
+        return [act_tol]
+    return [float(np.nextafter(inside[0], 0.0))] + [float(v) for v in inside]
+
+
+def range_activities(
+    problem: Problem, point: LiftedPoint, kind: str, lo: float, hi: float
+) -> list[Activity]:
+    r"""Activities whose entrywise states cover every split :math:`\theta \in [lo, hi]`.
+
+    A flag with value :math:`\le lo` is active in all; one with value in :math:`(lo, hi]` is
+    active in the :math:`r`-th activity iff fewer than :math:`r` flags of its entry with values in
+    :math:`(lo, hi]` are strictly smaller (ties switch together, as they do at a threshold). The
+    last one equals ``Activity.at(hi)``; ``lo == hi`` gives ``[Activity.at(lo)]``."""
+    if lo >= hi:
+        return [Activity.at(problem, point, lo, kind)]
+    ent, cols = _flag_values(problem, point, kind)
+    out = []
+    for r in range(4):
+        G, H, K = [], [], []
+        for e in ent:
+            inr = (e > lo) & (e <= hi)
+            act = e <= lo
+            some = np.any(inr, axis=0)  # only entries with a flag in the range can change
+            if some.any():
+                v = np.where(inr[:, some], e[:, some], np.inf)
+                rank = (v[None, :, :] < v[:, None, :]).sum(axis=1)
+                act[:, some] |= inr[:, some] & (rank < r)
+            G.append(act[0])
+            H.append(act[1])
+            K.append(act[2] if kind == "PP" else np.zeros(act[2].shape, dtype=bool))
+        Z = [(c <= lo) | ((c > lo) & (c <= hi) & (r >= 1)) for c in cols]
+        out.append(Activity(float(hi if r == 3 else lo), G, H, K, Z))
+    return out
+
+
+def _changes(acts: list[Activity], which: str) -> bool:
+    """Whether the flags ``which`` ("kz" or "GH") differ between the activities of a range."""
+    first = acts[0]
+    for a in acts[1:]:
+        for name in ("kz",) if which == "kz" else ("G", "H"):
+            if any(not np.array_equal(x, y) for x, y in zip(getattr(first, name), getattr(a, name), strict=True)):
+                return True
+    return False
+
+
+def confirmed_on(dec, name: str, res, acts: list[Activity]) -> bool:
+    """Whether the evidence of ``res`` (the verdict of ``name`` decided by ``dec``) re-proves it at
+    every activity of ``acts`` (those of :func:`range_activities`); entrywise, as the module doc."""
+    p, pt, kind, tol = dec.p, dec.pt, dec.kind, dec.tol
+    if str(res.verdict) == "holds":
+        wit = res.witness
+        if wit is None or isinstance(wit, list):
+            return False  # branch witnesses are tied to the branches at one activity
+        notion = name
+        if name == "B":
+            notion = "KKT" if kind == "PP" else ("S" if res.method == "implication" else "W")
+        blocks = dec.blocks(wit)
+        worst = max(float(np.max(np.abs(B), initial=0.0)) for v in blocks.values() for B in v)
+        for a in acts:
+            mv = membership_violation(p, pt, kind, notion, wit, a)
+            worst = max(worst, max(mv.values()))
+        return bool(np.isfinite(worst) and worst <= tol)
+    regions = getattr(res, "regions", None)
+    if regions:
+        # one direction per branch region, built on the biactive set of one activity
+        from .network_biactive import region_valid
+
+        if _changes(acts, "GH") or any(
+            not np.array_equal(x, y) for x, y in zip(acts[0].G, dec.act.G, strict=True)
+        ) or any(not np.array_equal(x, y) for x, y in zip(acts[0].H, dec.act.H, strict=True)):
+            return False
+        return all(region_valid(dec, reg, acts[-1]) for reg in regions)
+    d = res.direction
+    if d is None:
+        return False
+    if res.slopes is not None and _changes(acts, "kz"):
+        return False  # a slope branch is tied to the kinks at one activity
+    notion = "S" if res.cone == "S" else ("W" if kind == "P" else "Clarke")
+    if not all(np.all(np.isfinite(x)) for k in ("W", "b", "V", "U") for x in d[k]):
+        return False
+    scale = max(1.0, max(float(np.max(np.abs(x), initial=0.0)) for x in d["V"] + d["U"]))
+    lim = 1e-12 * scale * 10
+    top = direction_bound(p, pt, kind, notion, acts[-1], d, res.slopes)
+    if not (top["h"] <= lim and top["cone"] <= lim and top["bound"] > tol * (1 + _REL)):
+        return False
+    for a in acts[:-1]:
+        if direction_bound(p, pt, kind, notion, a, d, res.slopes)["cone"] > lim:
+            return False
+    return True
+
+
+def settle_band(
+    dec,
+    results: dict,
+    run: Callable[[float], tuple[object, dict]],
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    act_tol: float,
+    band: float,
+    max_splits: int = MAX_BAND_SPLITS,
+) -> list[str]:
+    """Make every decided verdict of ``results`` (decided by ``dec`` at ``act_tol``) hold at every
+    threshold split of the band, or turn it "undetermined" with the reason; returns notes.
+
+    ``run(a)`` decides every notion at activity ``a`` (a fresh decider)."""
+    T = band_thresholds(problem, point, kind, act_tol, band)
+    if len(T) <= 1:
+        return []
+    lo_b, hi_b = act_tol / band, act_tol * band
+    names = [n for n, r in results.items() if r.verdict.decided]
+    todo: dict[str, list[int]] = {n: [] for n in names}
+
+    def rec(i: int, j: int, live: list[str]) -> None:
+        acts = range_activities(problem, point, kind, T[i], T[j])
+        bad = [n for n in live if not confirmed_on(dec, n, results[n], acts)]
+        if not bad:
+            return
+        if i == j:
+            for n in bad:
+                todo[n].append(i)
+            return
+        m = (i + j) // 2
+        rec(i, m, bad)
+        rec(m + 1, j, bad)
+
+    if names:
+        rec(0, len(T) - 1, names)
+    base_key = dec.act.key()
+    by_key: dict[tuple, tuple[int, set[str]]] = {}
+    for n, idx in todo.items():
+        for i in idx:
+            key = Activity.at(problem, point, T[i], kind).key()
+            if key != base_key:  # the base activity's verdicts were decided there
+                first, need = by_key.setdefault(key, (i, set()))
+                need.add(n)
+    k = len(T) - 1
+    head = f"{k} value(s) within the activity band [{lo_b:g}, {hi_b:g}] ({k + 1} threshold splits)"
+    if not by_key:
+        return [f"{head}: every decided verdict's evidence re-checked at every split"]
+    if len(by_key) > max_splits:
+        for n in sorted({n for _, need in by_key.values() for n in need}):
+            res = results[n]
+            res.verdict = Verdict.undetermined(
+                f"{head}: the evidence does not carry over to {len(by_key)} of them, more than "
+                f"MAX_BAND_SPLITS={max_splits} to re-decide; was: {res.verdict} "
+                f"({res.verdict.reason})",
+                residual=res.verdict.residual,
+                epsilon=res.verdict.epsilon,
+            )
+        return [f"{head}: too many splits to re-decide"]
+    for i, need in sorted(by_key.values(), key=lambda v: v[0]):
+        _, alt = run(T[i])
+        for n in sorted(need):
+            res, a = results[n], alt[n].verdict
+            if not res.verdict.decided or (a.decided and a.outcome == res.verdict.outcome):
+                continue
+            res.verdict = Verdict.undetermined(
+                f"verdict not re-proved at every split of the activity band: {res.verdict} at "
+                f"act_tol={act_tol:g}, {a} at threshold {T[i]:.6g}",
+                residual=res.verdict.residual,
+                epsilon=res.verdict.epsilon,
+            )
+    return [f"{head}: evidence re-checked over ranges of splits, {len(by_key)} split(s) re-decided"]
