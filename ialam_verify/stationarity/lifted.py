@@ -326,7 +326,7 @@ def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoi
         wit = r.witness
         bw = None
         method = r.method
-        if isinstance(wit, list) and getattr(r, "branch_patterns", None):  # (P) B: one per piece
+        if isinstance(wit, list) and r.branch_patterns:  # (P) B: one per piece
             from .network_biactive import generic_branch_patterns
 
             bw = []
@@ -347,13 +347,13 @@ def network_certificate_to_generic(cert: Any, problem: Problem, point: LiftedPoi
             method = "implication"  # B from the KKT (S) witness: no concave kink at zero
         gw = None if wit is None else talk_to_general(problem, wit, cert.kind)
         proof, dd = None, None
-        if str(r.verdict) == "fails" and (r.direction is not None or getattr(r, "regions", None)):
+        if str(r.verdict) == "fails" and (r.direction is not None or r.regions):
             d = r.direction if r.direction is not None else r.regions[0].direction
             vec = np.concatenate([_vec(d["W"]), _vec(d["b"]), _vec(d["V"]), _vec(d["U"])])
             vec = vec / max(float(np.sum(np.abs(vec))), 1e-300)
             if name == "B":
                 dd = vec
-            elif getattr(r, "regions", None):  # (P) A/C/M: one proved region per branch node
+            elif r.regions:  # (P) A/C/M: one proved region per branch node
                 from .network_biactive import generic_regions
 
                 proof = generic_regions(problem, point, cert.act_tol, r)
@@ -573,7 +573,7 @@ def check_report(rep: CertifyReport, tolerances: Tolerances | None = None) -> di
                 full = full or (pp_problem if kind == "PP" else p_problem)(problem, pt)
                 ck = generic_check(gen[0], full, tols)
                 per[key] = {"accepted": ck.per_notion[name]["status"] == "proved", "by": "generic"}
-            elif getattr(r, "regions", None) or getattr(r, "branch_patterns", None):
+            elif r.regions or r.branch_patterns:
                 from .network_biactive import recheck
 
                 per[key] = recheck(problem, pt, name, r, a, tau)

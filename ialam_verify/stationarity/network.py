@@ -44,9 +44,7 @@ from .network_certificate import NetworkCertificate, NetworkNotionResult
 from .network_check import (
     P_NOTIONS,
     PAIR_BRANCHES,
-    Activity,
     PointData,
-    check_direction,
     check_witness,
     network_scale,
     residual_summary,
@@ -484,38 +482,6 @@ class _Decider:
             epsilon=worst,
             branch_slopes=branch_slopes,
         )
-
-
-def _all_confirmed(dec: _Decider, results: dict[str, NetworkNotionResult], a: float) -> bool:
-    """Whether the evidence of every decided verdict still proves it with the activity at ``a``
-    (then the verdict cannot change there and no new search is needed)."""
-    seen: dict[int, bool] = {}
-    for name, res in results.items():
-        if not res.verdict.decided:
-            continue
-        if str(res.verdict) == "holds":
-            wit = res.witness
-            if wit is None or isinstance(wit, list):
-                return False
-            notion = name
-            if name == "B":
-                notion = "KKT" if dec.kind == "PP" else ("S" if res.method == "implication" else "W")
-            key = id(wit) * 16 + hash(notion) % 16
-            if key not in seen:
-                chk = check_witness(dec.p, dec.pt, dec.kind, notion, wit, a, dec.blocks(wit), dec.data)
-                seen[key] = chk["max"] <= dec.tol
-        else:
-            d = res.direction
-            if d is None:
-                return False
-            notion = "S" if res.cone == "S" else ("W" if dec.kind == "P" else "Clarke")
-            key = id(d) * 16 + (1 if res.slopes is None else 2)
-            if key not in seen:
-                chk = check_direction(dec.p, dec.pt, dec.kind, notion, d, a, res.slopes, dec.data)
-                seen[key] = bool(chk["valid"] and chk["bound"] > dec.tol * (1 + _BOUND_SLACK))
-        if not seen[key]:
-            return False
-    return True
 
 
 def decide_notions(

@@ -129,13 +129,13 @@ def confirmed_on(dec, name: str, res, acts: list[Activity]) -> bool:
         notion = name
         if name == "B":
             notion = "KKT" if kind == "PP" else ("S" if res.method == "implication" else "W")
-        blocks = dec.blocks(wit)
-        worst = max(float(np.max(np.abs(B), initial=0.0)) for v in blocks.values() for B in v)
+        # the residual does not depend on the activity: its block maxima (NaN/inf -> inf) once
+        worst = max(dec.blocks(wit)["max"].values())
         for a in acts:
             mv = membership_violation(p, pt, kind, notion, wit, a)
             worst = max(worst, max(mv.values()))
         return bool(np.isfinite(worst) and worst <= tol)
-    regions = getattr(res, "regions", None)
+    regions = res.regions
     if regions:
         # one direction per branch region, built on the biactive set of one activity
         from .network_biactive import region_valid
@@ -151,15 +151,14 @@ def confirmed_on(dec, name: str, res, acts: list[Activity]) -> bool:
     if res.slopes is not None and _changes(acts, "kz"):
         return False  # a slope branch is tied to the kinks at one activity
     notion = "S" if res.cone == "S" else ("W" if kind == "P" else "Clarke")
-    if not all(np.all(np.isfinite(x)) for k in ("W", "b", "V", "U") for x in d[k]):
+    top = direction_bound(p, pt, kind, notion, acts[-1], d, res.slopes, dec.data)
+    if not top["finite"]:
         return False
-    scale = max(1.0, max(float(np.max(np.abs(x), initial=0.0)) for x in d["V"] + d["U"]))
-    lim = 1e-12 * scale * 10
-    top = direction_bound(p, pt, kind, notion, acts[-1], d, res.slopes)
+    lim = 1e-12 * top["size"] * 10  # the rounding allowance of check_direction
     if not (top["h"] <= lim and top["cone"] <= lim and top["bound"] > tol * (1 + _REL)):
         return False
     for a in acts[:-1]:
-        if direction_bound(p, pt, kind, notion, a, d, res.slopes)["cone"] > lim:
+        if direction_bound(p, pt, kind, notion, a, d, res.slopes, dec.data)["cone"] > lim:
             return False
     return True
 

@@ -483,7 +483,7 @@ def recheck(problem, point, name: str, res, act_tol: float, tau: float) -> dict:
     from .network_check import check_witness
 
     act = Activity.at(problem, point, act_tol, "P")
-    regions = getattr(res, "regions", None)
+    regions = res.regions
     if str(res.verdict) == "fails" and regions:
         ok = all(check_region(problem, point, act, r, tau) for r in regions)
         pats = [(r.nu, r.w) for r in regions]
@@ -492,7 +492,7 @@ def recheck(problem, point, name: str, res, act_tol: float, tau: float) -> dict:
         if name != "B":
             ok = ok and fits and covered(name, pats, bi)
         return {"accepted": bool(ok and fits), "by": "branch regions"}
-    if str(res.verdict) == "holds" and not getattr(res, "branch_patterns", None):
+    if str(res.verdict) == "holds" and not res.branch_patterns:
         worst = check_witness(problem, point, "P", name, res.witness, act_tol)["max"]
         return {"max_violation": worst, "accepted": bool(worst <= tau), "by": "witness"}
     if str(res.verdict) != "holds":

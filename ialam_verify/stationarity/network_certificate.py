@@ -31,6 +31,12 @@ class NetworkNotionResult:
     lower_bound: float | None = None
     cone: str = ""  # the cone of ``direction``: "PP", "W" (every (P) notion) or "S"
     branch_slopes: list[tuple[np.ndarray, np.ndarray]] | None = None
+    # (P) at biactive entries (:mod:`.network_biactive`): the proved regions of a "fails" of A/C/M
+    # (one per branch node, together covering the set), and for B the pieces' patterns and the
+    # positions of their biactive entries in the reduced program
+    regions: list[Any] | None = None
+    branch_patterns: list[Any] | None = None
+    branch_loc: Any = None
 
     @property
     def reason(self) -> str:
