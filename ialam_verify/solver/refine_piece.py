@@ -233,22 +233,7 @@ def hessian_columns(
     N, L, lv, lam = problem.n_samples, problem.n_layers, problem.lambda_v, problem.lambda_w
     k = dirs.shape[1]
     n_s = problem.X.shape[1]
-    dW, db = [], []
-    for l in range(L):
-        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
-        blk = dirs[lay.w_off[l] : lay.w_off[l] + n_in * n_out].reshape(n_out, n_in, k)
-        dW.append(np.ascontiguousarray(blk.transpose(0, 2, 1)))  # (n_out, k, n_in)
-        db.append(dirs[lay.b_off[l] : lay.b_off[l] + n_out])  # (n_out, k)
-    # forward tangents dV_l = S_l * (dW_l V_{l-1} + W_l dV_{l-1} + db_l 1^T)
-    dV = []
-    for l in range(L):
-        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
-        prev = problem.X if l == 0 else V[l - 1]
-        dU = (dW[l].reshape(n_out * k, n_in) @ prev).reshape(n_out, k, n_s)
-        if l > 0:
-            dU += (W[l] @ dV[l - 1].reshape(n_in, k * n_s)).reshape(n_out, k, n_s)
-        dU += db[l][:, :, None]
-        dV.append(S[l][:, None, :] * dU)
+    dW, dV = _batched_tangents(problem, lay, W, V, S, dirs)
     # the backward pass differentiated (t held fixed)
     out = np.empty((lay.n, k))
     dD = (2.0 / N + 2.0 * lv) * dV[-1]
@@ -274,3 +259,85 @@ def hessian_columns(
             if lv:
                 dD += 2.0 * lv * dV[l - 1]
     return out
+
+
+def _batched_tangents(
+    problem: Problem,
+    lay: ParamLayout,
+    W: list[np.ndarray],
+    V: list[np.ndarray],
+    S: list[np.ndarray],
+    dirs: np.ndarray,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    r"""Forward tangents for the ``k`` columns of ``dirs``, unit-major: :math:`\dot W_\ell` as
+    ``(N_l, k, N_{l-1})`` and :math:`\dot V_\ell = S_\ell \odot (\dot W_\ell V_{\ell-1} + W_\ell
+    \dot V_{\ell-1} + \dot b_\ell 1^T)` as ``(N_l, k, N)``."""
+    L, k, n_s = problem.n_layers, dirs.shape[1], problem.X.shape[1]
+    dW, dV = [], []
+    for l in range(L):
+        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
+        blk = dirs[lay.w_off[l] : lay.w_off[l] + n_in * n_out].reshape(n_out, n_in, k)
+        dW.append(np.ascontiguousarray(blk.transpose(0, 2, 1)))  # (n_out, k, n_in)
+        prev = problem.X if l == 0 else V[l - 1]
+        # in place where possible: these arrays are large (N_l k N) and fresh allocations of that
+        # size cost more than the arithmetic on a loaded machine (measured)
+        dU = (dW[l].reshape(n_out * k, n_in) @ prev).reshape(n_out, k, n_s)
+        if l > 0:
+            dU += (W[l] @ dV[l - 1].reshape(n_in, k * n_s)).reshape(n_out, k, n_s)
+        dU += dirs[lay.b_off[l] : lay.b_off[l] + n_out][:, :, None]
+        dU *= S[l][:, None, :]
+        dV.append(dU)
+    return dW, dV
+
+
+def hessian_matrix(
+    problem: Problem,
+    lay: ParamLayout,
+    W: list[np.ndarray],
+    V: list[np.ndarray],
+    S: list[np.ndarray],
+    G: list[np.ndarray],
+    zero_cols: list[np.ndarray],
+) -> np.ndarray:
+    r"""The full ``n x n`` Hessian of the Lagrangian, assembled from the Jacobians of the layers.
+
+    With :math:`J_\ell = \partial\,\mathrm{vec}V_\ell/\partial\theta` (the forward tangents of
+    the unit directions) and the adjoints :math:`G_\ell` of :func:`piece_backward` (kink multipliers
+    included), for directions :math:`d, e`:
+
+    .. math::
+
+        d^T H e = \sum_\ell c_\ell \langle \dot V_\ell[d], \dot V_\ell[e]\rangle
+            + \sum_\ell \langle G_\ell, \dot W_\ell[d]\,\dot V_{\ell-1}[e]
+            + \dot W_\ell[e]\,\dot V_{\ell-1}[d]\rangle + \text{group lasso},
+
+    :math:`c_L = 2/N + 2\lambda_v`, :math:`c_\ell = 2\lambda_v` below (:math:`V_\ell` is linear in
+    :math:`U_\ell` on a piece and :math:`U_\ell` bilinear in :math:`(W_\ell, V_{\ell-1})`, so these
+    are all the second-order terms). So :math:`H = \sum_\ell c_\ell J_\ell^T J_\ell + C + C^T +
+    H_{\text{lasso}}`, :math:`C[(W_\ell)_{ij}, q] = \sum_n (G_\ell)_{in} (J_{\ell-1})_{(j,n),q}`:
+    a few large matrix products instead of the differentiated backward pass of
+    :func:`hessian_columns` for every column (equal to it to rounding; tested). Rows and columns of
+    held zero columns carry no group-lasso term (the caller drops them).
+    """
+    N, L, lv, lam = problem.n_samples, problem.n_layers, problem.lambda_v, problem.lambda_w
+    n, n_s = lay.n, problem.X.shape[1]
+    _, J = _batched_tangents(problem, lay, W, V, S, np.eye(n))
+    H = np.zeros((n, n))
+    for l in range(L):
+        c = 2.0 / N + 2.0 * lv if l == L - 1 else 2.0 * lv
+        if c:
+            H += c * np.tensordot(J[l], J[l], axes=([0, 2], [0, 2]))
+    for l in range(1, L):
+        n_in, n_out = lay.sizes[l], lay.sizes[l + 1]
+        Jp = J[l - 1].transpose(2, 0, 1).reshape(n_s, n_in * n)  # (N, n_in * n)
+        C = (G[l] @ Jp).reshape(n_out * n_in, n)
+        H[lay.w_off[l] : lay.w_off[l] + n_out * n_in] += C
+        H[:, lay.w_off[l] : lay.w_off[l] + n_out * n_in] += C.T
+    if lam > 0:
+        for l, Wl in enumerate(W):
+            nrm = np.linalg.norm(Wl, axis=0)
+            for j in np.flatnonzero((~zero_cols[l]) & (nrm > 0)):
+                w, r = Wl[:, j], nrm[j]
+                idx = lay.column(l, j)
+                H[np.ix_(idx, idx)] += lam * (np.eye(w.size) / r - np.outer(w, w) / r**3)
+    return H
