@@ -164,3 +164,24 @@ def test_hessian_matrix_is_the_finite_difference_jacobian_of_the_gradient(shape_
     fd = np.stack([(grad(theta + e * E[i]) - grad(theta - e * E[i])) / (2 * e) for i in np.flatnonzero(free)], axis=1)
     got = H[:, free]
     np.testing.assert_allclose(got[free], fd[free], atol=1e-6 * max(1.0, np.max(np.abs(got))), err_msg="H != FD")
+
+
+@given(st.integers(0, 2), st.integers(0, 10**6), st.integers(1, 16))
+def test_hessian_matrix_does_not_depend_on_the_sample_chunks(shape_i, seed, chunk):
+    """Summing the Jacobian products over chunks of samples (bounded memory) gives the one-chunk
+    Hessian, whatever the chunk size, including sizes that do not divide N."""
+    import ialam_verify.solver.refine_piece as rp
+
+    pr, lay, theta, S, zc = _setup(shape_i, seed, 0.03)
+    W, b = lay.unpack(theta)
+    _, V = piece_forward(W, b, pr.X, S)
+    _, G, _ = piece_backward(pr, lay, W, V, S)
+    saved = rp._CHUNK_NUMBERS
+    try:
+        rp._CHUNK_NUMBERS = 10**9
+        whole = hessian_matrix(pr, lay, W, V, S, G, zc)
+        rp._CHUNK_NUMBERS = chunk * lay.n * sum(lay.sizes[1:])
+        parts = hessian_matrix(pr, lay, W, V, S, G, zc)
+    finally:
+        rp._CHUNK_NUMBERS = saved
+    np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=1e-12 * np.max(np.abs(whole)), err_msg="chunked != whole")
