@@ -20,7 +20,7 @@ Stage budgets (defaults): warm-up 5000 iterations or 5 s (:class:`~.settings.War
 The rule behind them, measured on L2/L3/L4 at N = 500 against full-batch Adam at equal wall time
 (``docs/benchmarks.md`` section 1): the fit comes from the warm-up; from a trained start IALAM leaves
 TrainErr unchanged to 3-4 digits (it brings feasibility and exact zero columns) and the refinement
-moves it by less than 1 % (it brings the certificate); both end on their own tests, not on their caps.
+moves it by about 1 % at most (it brings the certificate); both end on their own tests, not on their caps.
 A longer warm-up (20000 iterations, 20 s) and the refinement's release rule "B" (keep training
 through pieces) were measured and not adopted: the first moved the median TrainErr ratio to Adam only
 within its seed-to-seed spread (the ratio of one run is decided by which basin each method reaches),
