@@ -7,8 +7,9 @@ Per run: seconds of refine, kinks and exact zero columns at the end, TrainErr be
 scaled ``Tolerances()``; ``certify(method="auto")`` when they are rejected), epsilon = the largest
 violation of refine's own multipliers (relative to tau = tol * scale, printed too), and, for
 comparison, the structured certifier's own KKT verdict at the same point (``certify(method=
-"structured")``, which searches its own multipliers). The warm start is full-batch
-Adam in numpy (lr 1e-2) on objective (1), from the solver's default initialization.
+"structured")``, which searches its own multipliers). The warm start is the package's warm-up
+(:mod:`ialam_verify.solver.warmup`: full-batch prox-Adam on objective (1), lr 1e-2, ``--warm-iters``
+iterations, no time cap) from the solver's default initialization.
 """
 
 from __future__ import annotations
@@ -27,41 +28,25 @@ import numpy as np  # noqa: E402
 
 from ialam_verify.data import TALK_SHAPES, synthetic  # noqa: E402
 from ialam_verify.model.network import (  # noqa: E402
-    forward,
     init_weights,
     match_output_scale,
     mean_squared_error,
 )
 from ialam_verify.model.problem import Problem  # noqa: E402
 from ialam_verify.solver.refine import RefineSettings, refine  # noqa: E402
+from ialam_verify.solver.settings import WarmupSettings  # noqa: E402
+from ialam_verify.solver.warmup import warmup  # noqa: E402
 from ialam_verify.stationarity import certify  # noqa: E402
 
 
-def adam(problem: Problem, iters: int, seed: int, lr: float = 1e-2):
-    rng = np.random.default_rng(seed)
-    W, b = init_weights(problem.sizes, rng)
+def warm_start(problem: Problem, iters: int, seed: int, lr: float = 1e-2):
+    """``iters`` steps of the package's warm-up (prox-Adam, :mod:`ialam_verify.solver.warmup`) at
+    learning rate ``lr`` from the default initialization scaled to the RMS of ``Y`` (no time cap:
+    the same start on every machine)."""
+    W, b = init_weights(problem.sizes, np.random.default_rng(seed))
     W = match_output_scale(W, b, problem.X, problem.Y, problem.alpha)
-    params = [*W, *b]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    L = len(W)
-    for k in range(1, iters + 1):
-        Ws, bs = params[:L], params[L:]
-        U, V = forward(Ws, bs, problem.X, problem.alpha)
-        D = (2.0 / problem.n_samples) * (V[-1] - problem.Y)
-        grads = [None] * (2 * L)
-        for l in range(L - 1, -1, -1):
-            G = np.where(U[l] >= 0, 1.0, problem.alpha) * D
-            prev = problem.X if l == 0 else V[l - 1]
-            nrm = np.maximum(np.linalg.norm(Ws[l], axis=0), 1e-300)
-            grads[l] = G @ prev.T + problem.lambda_w * Ws[l] / nrm
-            grads[L + l] = G.sum(axis=1)
-            D = Ws[l].T @ G
-        for i, g in enumerate(grads):
-            m[i] = 0.9 * m[i] + 0.1 * g
-            v[i] = 0.999 * v[i] + 0.001 * g * g
-            params[i] = params[i] - lr * (m[i] / (1 - 0.9**k)) / (np.sqrt(v[i] / (1 - 0.999**k)) + 1e-8)
-    return params[:L], params[L:]
+    res = warmup(problem, W, b, WarmupSettings(max_iter=iters, max_seconds=float("inf"), lr=lr))
+    return res.W, res.b
 
 
 def main() -> None:
@@ -91,7 +76,7 @@ def main() -> None:
                 beta = args.beta_scale * 2.0 * max(float(np.max(np.abs(d.Y))), 1.0) / N
                 pr = Problem.create(d.X, d.Y, sizes, 0.1, args.lambda_w, 0.0, beta)
                 t0 = time.perf_counter()
-                W, b = adam(pr, args.warm_iters, seed)
+                W, b = warm_start(pr, args.warm_iters, seed)
                 warm_s = time.perf_counter() - t0
                 before = mean_squared_error(W, b, pr.X, pr.Y, pr.alpha)
                 st = RefineSettings(max_seconds=args.max_seconds, release=args.release, max_iter=args.max_iter)

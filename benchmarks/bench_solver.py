@@ -137,7 +137,12 @@ def synthetic_part(seeds: int, shapes: list[str], tune_seconds: float) -> None:
                 "zc": zero_columns(res.W), "zc_a": zero_columns(Wa), "zc_p": zero_columns(Wp),
                 "T": T,
             })  # fmt: skip
-            print(f"   {shape} seed {seed}: {T:.1f} s, TrainErr {err:.3g} (Adam {err_a:.3g}, "
+            split = ", ".join(  # each training stage: seconds and TrainErr after it
+                f"{st['name']} {st['seconds']:.1f} s -> {st['train_err']:.4g}"
+                for st in res.stages
+                if st["name"] not in ("verdict", "final lift")
+            )
+            print(f"   {shape} seed {seed}: {T:.1f} s ({split}), TrainErr {err:.3g} (Adam {err_a:.3g}, "
                   f"prox-Adam {err_p:.3g}), zero columns {rows[-1]['zc']}, (PP) KKT "
                   f"{rows[-1]['verdict']}", file=sys.stderr, flush=True)  # fmt: skip
         med = statistics.median

@@ -15,6 +15,18 @@ Stages (each recorded in ``result.stages`` with seconds, TrainErr, FeasVi and ex
 5. **verdict**: KKT of (PP) at the final point, from the certificates
    (:func:`ialam_verify.stationarity.certify`); ``None`` with the reason when not certified.
 
+Stage budgets (defaults): warm-up 5000 iterations or 5 s (:class:`~.settings.WarmupSettings`), IALAM
+10 s (:data:`FEASIBLE_START_DEFAULTS`), refinement 120 s (:class:`~.refine_settings.RefineSettings`).
+The rule behind them, measured on L2/L3/L4 at N = 500 against full-batch Adam at equal wall time
+(``docs/benchmarks.md`` section 1): the fit comes from the warm-up; from a trained start IALAM leaves
+TrainErr unchanged to 3-4 digits (it brings feasibility and exact zero columns) and the refinement
+moves it by about 1 % at most (it brings the certificate); both end on their own tests, not on their caps.
+A longer warm-up (20000 iterations, 20 s) and the refinement's release rule "B" (keep training
+through pieces) were measured and not adopted: the first moved the median TrainErr ratio to Adam only
+within its seed-to-seed spread (the ratio of one run is decided by which basin each method reaches),
+the second made the refinement 3-10x slower at the same median ratio and left 2 of 10 L4 runs
+uncertified. Change a default only on measurements over the three shapes.
+
 Success means: the final point is certified KKT of (PP). Anything less is reported as FAILED, with
 what was reached (a feasible network is still returned and can be saved).
 """

@@ -20,8 +20,9 @@ least-squares kink multipliers :math:`t = -(CC^T)^{-1}C\nabla F_s`, reduced grad
 :math:`C` loses rank). :math:`H` is the Hessian of the Lagrangian :math:`F_s + t^T u_{\mathcal A}`.
 Up to ``dense_max`` free parameters the step is saddle-free Newton in the null space,
 :math:`h = -Z Q (|\Lambda|_{\ge 10^{-8}\max|\Lambda|} + \delta\max|\Lambda|)^{-1} Q^T Z^T r` with
-:math:`Z` an orthonormal basis of :math:`\ker C` and :math:`Z^T H Z = Q\Lambda Q^T` (formed from
-batched Hessian-vector products); the Levenberg term :math:`\delta` grows x10 after a short step that
+:math:`Z` an orthonormal basis of :math:`\ker C` and :math:`Z^T H Z = Q\Lambda Q^T` (:math:`H`
+assembled from the layers' Jacobians, :func:`.refine_piece.hessian_matrix`); the Levenberg term
+:math:`\delta` grows x10 after a short step that
 no crossing explains (flat directions such as the rescaling :math:`W_\ell \to cW_\ell`,
 :math:`W_{\ell+1} \to W_{\ell+1}/c`) and shrinks after a full step. Above ``dense_max``: conjugate
 gradients on :math:`PHPh = -r` with Hessian-vector products only (cost per product: about two forward
@@ -88,7 +89,7 @@ from .refine_multipliers import kkt_verdict, pp_multipliers, pp_residual
 from .refine_piece import (
     ParamLayout,
     group_lasso_grad,
-    hessian_columns,
+    hessian_matrix,
     hessian_vector,
     kink_jacobian,
     piece_backward,
@@ -246,10 +247,9 @@ class _Refiner:
         :math:`Z` an orthonormal basis of :math:`\ker C`, :math:`Z^T H Z = Q\Lambda Q^T`."""
         free, C, r = ev["free"], ev["C"], ev["r"]
         idx = np.flatnonzero(free)
-        E = np.zeros((self.lay.n, idx.size))
-        E[idx, np.arange(idx.size)] = 1.0
-        H = hessian_columns(self.p, self.lay, ev["W"], ev["V"], ev["S"], ev["G"], zero_cols, E)[free]
-        H = 0.5 * (H + H.T)
+        H = hessian_matrix(self.p, self.lay, ev["W"], ev["V"], ev["S"], ev["G"], zero_cols)
+        H = H[np.ix_(idx, idx)]
+        H = 0.5 * (H + H.T)  # symmetric up to the rounding of the products
         Z = sla.null_space(C) if C.shape[0] else np.eye(idx.size)
         if Z.shape[1] == 0:
             return np.zeros_like(r)

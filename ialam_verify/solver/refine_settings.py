@@ -34,8 +34,8 @@ class RefineSettings:
     cg_max_iter, max_backtracks : int
         Conjugate-gradient iterations per Newton step; step halvings per line search.
     dense_max : int
-        Up to this many free parameters the reduced Hessian is formed (batched Hessian-vector
-        products) and the Newton step uses its eigenvalues with their absolute values, floored at
+        Up to this many free parameters the reduced Hessian is formed (from the layers' Jacobians,
+        :func:`.refine_piece.hessian_matrix`) and the Newton step uses its eigenvalues with their absolute values, floored at
         1e-8 of the largest (saddle-free Newton); above, projected CG with Hessian-vector products.
     certify : {"auto", "witness", "structured", "generic", "none"}
         How the final KKT verdict is obtained (:func:`.refine_multipliers.kkt_verdict`).

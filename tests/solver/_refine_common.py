@@ -1,47 +1,37 @@
-"""Shared helpers of the refine tests: a tiny numpy Adam warm start (so no solver under test is used)."""
+"""Shared helpers of the refine tests: a short warm start by the package's own warm-up.
+
+The warm start is :func:`ialam_verify.solver.warmup.warmup` (prox-Adam on objective (1), tested in
+``test_solver_warmup.py``), not the refinement under test: the refine tests only need a network near
+a stationary point, and every claim they make is re-checked on the refined point itself.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ialam_verify.data import synthetic
-from ialam_verify.model.network import forward, init_weights, match_output_scale
+from ialam_verify.model.network import init_weights, match_output_scale
 from ialam_verify.model.problem import Problem
+from ialam_verify.solver.settings import WarmupSettings
+from ialam_verify.solver.warmup import warmup
 
 
-def _grad(problem: Problem, W, b):
-    """Gradient of (1/N)||net - Y||^2 + lambda_w sum ||col|| by plain backpropagation (written here, not imported)."""
-    U, V = forward(W, b, problem.X, problem.alpha)
-    N = problem.n_samples
-    D = (2.0 / N) * (V[-1] - problem.Y)
-    gW, gb = [None] * len(W), [None] * len(W)
-    for l in range(len(W) - 1, -1, -1):
-        G = np.where(U[l] >= 0, 1.0, problem.alpha) * D
-        prev = problem.X if l == 0 else V[l - 1]
-        gW[l] = G @ prev.T
-        nrm = np.linalg.norm(W[l], axis=0)
-        gW[l] = gW[l] + problem.lambda_w * W[l] / np.maximum(nrm, 1e-300)
-        gb[l] = G.sum(axis=1)
-        D = W[l].T @ G
-    return gW, gb
+def adam_start(problem: Problem, iters: int, seed: int = 0, lr: float = 1e-2, group_lasso: bool = True):
+    """``iters`` full-batch prox-Adam steps (learning rate ``lr``) from the default initialization.
 
-
-def adam_start(problem: Problem, iters: int, seed: int = 0, lr: float = 1e-2):
-    """Full-batch Adam from the default initialization (a short warm start)."""
-    rng = np.random.default_rng(seed)
-    W, b = init_weights(problem.sizes, rng)
+    The iteration cap binds (no time cap), so the start is deterministic. ``group_lasso=False``
+    trains on the loss alone (``lambda_w = 0``): a start without exact zero columns, for the tests of
+    the refinement's own column cuts.
+    """
+    W, b = init_weights(problem.sizes, np.random.default_rng(seed))
     W = match_output_scale(W, b, problem.X, problem.Y, problem.alpha)
-    params = [*W, *b]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    L = len(W)
-    for k in range(1, iters + 1):
-        gW, gb = _grad(problem, params[:L], params[L:])
-        for i, g in enumerate([*gW, *gb]):
-            m[i] = 0.9 * m[i] + 0.1 * g
-            v[i] = 0.999 * v[i] + 0.001 * g * g
-            params[i] = params[i] - lr * (m[i] / (1 - 0.9**k)) / (np.sqrt(v[i] / (1 - 0.999**k)) + 1e-8)
-    return params[:L], params[L:]
+    target = problem
+    if not group_lasso:
+        target = Problem.create(
+            problem.X, problem.Y, problem.sizes, problem.alpha, 0.0, problem.lambda_v, problem.beta
+        )
+    res = warmup(target, W, b, WarmupSettings(max_iter=iters, max_seconds=float("inf"), lr=lr))
+    return res.W, res.b
 
 
 def small_problem(sizes=(10, 4, 2), n=40, seed=0, lambda_w=1e-3, lambda_v=0.0) -> Problem:
