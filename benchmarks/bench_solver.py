@@ -207,20 +207,27 @@ def mnist_part(path: str, tune_s: float) -> None:
 
 
 #: the N = 60000 part's split of its budget (fractions of ``--mnist-full-budget``): caps of the
-#: warm-up, IALAM and the refinement; the rest is the margin for what the caps cannot stop at once
-#: (IALAM checks its clock between outer iterations, the refinement between Newton steps and not
-#: during its set-up and final evaluation; measured at N = 60000: docs/benchmarks.md, section 2)
-FULL_SPLIT = {"warmup": 0.45, "ialam": 0.2, "refine": 0.1}
+#: warm-up, IALAM and the refinement; the rest is the margin for what the caps cannot stop at once:
+#: IALAM checks its clock between outer iterations (one took about 60 s at N = 60000), the
+#: refinement between Newton steps (its 20 s cap ended after 139 s there), the warm-up after each
+#: step and full evaluation (its 30 s cap ended after 42 s); measured 2026-11-30 on a loaded
+#: machine, docs/benchmarks.md section 2. With 600 s: caps 300 / 30 / 12 s, about 520 s spent.
+FULL_SPLIT = {"warmup": 0.5, "ialam": 0.05, "refine": 0.02}
 
 
 class _CertificateTimeout(BaseException):
-    """Raised by the alarm when the certificate exceeds its seconds (BaseException: nothing inside
-    the certifier may swallow it)."""
+    """Raised by the alarm when the certificate exceeds its seconds (a BaseException, so that
+    nothing inside the certifier can take it for an ordinary failure)."""
 
 
-def timed_certificate(problem, point, witness, seconds: float):
-    """``(verdict or None, text, seconds)``: KKT of (PP) at ``point`` by the pipeline's certificate,
-    stopped after ``seconds`` (SIGALRM, main thread) and then reported as not finished."""
+def timed_certificate(problem, point, witness, seconds: float, memory_gb: float = 10.0):
+    """``(outcome text, seconds)``: KKT of (PP) at ``point`` by the pipeline's certificate
+    (:func:`ialam_verify.solver.pipeline.certify_kkt`, the refinement's multipliers as its witness),
+    stopped after ``seconds`` (SIGALRM) and kept within ``memory_gb`` GiB of address space beyond
+    what the process holds (a soft limit, lifted afterwards: the machine is shared). A certificate
+    stopped either way is reported as "not finished" and why, never as a verdict. (In a child
+    process instead, Clarabel stalled inside the certifier, measured; so it runs here.)"""
+    import resource
     import signal
 
     from ialam_verify.solver.pipeline import certify_kkt
@@ -228,20 +235,29 @@ def timed_certificate(problem, point, witness, seconds: float):
     def on_alarm(signum, frame):
         raise _CertificateTimeout
 
+    with open("/proc/self/status") as fh:
+        vm = next(int(x.split()[1]) for x in fh if x.startswith("VmSize:")) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     t0 = time.perf_counter()
     old = signal.signal(signal.SIGALRM, on_alarm)
+    resource.setrlimit(resource.RLIMIT_AS, (vm + int(memory_gb * 2**30), hard))
     signal.alarm(max(1, int(seconds)))
     try:
         verdict, _ = certify_kkt(problem, point, witness=witness)
-        text = f"{verdict.outcome.value}" + (
+        text = verdict.outcome.value + (
             f", residual {verdict.residual:.2g}" if verdict.residual is not None else ""
         )
     except _CertificateTimeout:
-        verdict, text = None, f"not finished within {seconds:.0f} s"
+        text = f"not finished within {seconds:.0f} s"
+    except MemoryError:
+        text = f"not finished: needs more than {memory_gb:g} GiB beyond the solver's memory"
+    except Exception as exc:  # noqa: BLE001 - shown in the table, not hidden
+        text = f"not finished: {type(exc).__name__}: {exc}"
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
-    return verdict, text, time.perf_counter() - t0
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return text, time.perf_counter() - t0
 
 
 def peak_rss_gb() -> float:
@@ -278,8 +294,9 @@ def mnist_full_part(
     prob = res.problem
     T = train_seconds(res)
     rss_pipeline = peak_rss_gb()
-    verdict, vtext, cert_s = timed_certificate(prob, res.point, res.multipliers, cert_seconds)
-    rss_cert = peak_rss_gb()
+    if any(st["status"] == "interrupted" for st in res.stages):
+        print(f"   interrupted after {wall:.0f} s: {res.message}")
+        return
 
     def row(W, b):
         W1zero = np.linalg.norm(W[0], axis=0) == 0.0
@@ -304,6 +321,11 @@ def mnist_full_part(
             rows[name] = row(W, b) | {"iters": iters}
             print(f"   {name}: lr {lrs[name]:g}, {iters} full-batch steps in {T:.0f} s",
                   file=sys.stderr, flush=True)  # fmt: skip
+    # the certificate last: it needs the most memory (a failure there must not cost the baselines)
+    rss_before = peak_rss_gb()
+    vtext, cert_s = timed_certificate(prob, res.point, res.multipliers, cert_seconds)
+    rss_cert = peak_rss_gb()
+    print(f"  certificate  {cert_s:.0f} s: (PP) KKT {vtext}", file=sys.stderr, flush=True)
     print("| method | test accuracy (10000 test images) | exact zero columns (all layers) | first-layer "
           "beyond the always-zero pixels | (PP) KKT | training seconds |")  # fmt: skip
     print("|---|---|---|---|---|---|")
@@ -319,9 +341,8 @@ def mnist_full_part(
           f"({'within' if T + cert_s <= budget else 'beyond'} the budget with it); "
           f"FeasVi {prob.feas_vi(res.point):.1e}; {len(mp.zero_pixels)} pixels are zero in every "
           f"training image")  # fmt: skip
-    print(f"   peak RSS: {rss_pipeline:.2f} GiB after the pipeline, {rss_cert:.2f} GiB after the "
-          f"certificate, {peak_rss_gb():.2f} GiB at the end (the process's maximum)")  # fmt: skip
-    del verdict
+    print(f"   peak RSS of the process: {rss_pipeline:.2f} GiB after the pipeline (data included), "
+          f"{rss_before:.2f} GiB after the baselines, {rss_cert:.2f} GiB after the certificate")  # fmt: skip
 
 
 def frontier_part(path: str, png: str, tune_s: float) -> None:
