@@ -157,3 +157,27 @@ def test_minibatch_settings_reach_the_pipeline():
     )  # fmt: skip
     assert res.stages[0]["message"] == "prox-Adam, lr 0.01, 7 iterations, minibatches of 10"
     assert res.settings["warmup_batch_size"] == 10 and res.settings["warmup_seed"] == 5
+
+
+def test_ctrl_c_in_the_minibatch_warmup_stops_the_pipeline_cleanly(monkeypatch):
+    """Ctrl-C during a minibatch step: the warm-up keeps its best network, the later stages are
+    skipped, the result says 'interrupted' and holds a feasible network."""
+    from ialam_verify.data import TALK_SHAPES, synthetic
+
+    real = WU._smooth_and_gradient
+    calls = {"n": 0}
+
+    def interrupted_on_the_twentieth(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(WU, "_smooth_and_gradient", interrupted_on_the_twentieth)
+    data = synthetic(TALK_SHAPES["L2"], 40, seed=0)
+    res = fit(data, TALK_SHAPES["L2"], warmup_batch_size=8, warmup_seconds=60.0)
+    status = {s["name"]: s["status"] for s in res.stages}
+    assert status["warm-up"] == "interrupted"
+    assert status["IALAM"] == status["refinement"] == "skipped"
+    assert not res.success and "interrupted" in res.message
+    assert res.problem.feas_vi(res.point) <= 1e-12
