@@ -213,6 +213,8 @@ def mnist_part(path: str, tune_s: float) -> None:
 #: step and full evaluation (its 30 s cap ended after 42 s); measured 2026-11-30 on a loaded
 #: machine, docs/benchmarks.md section 2. With 600 s: caps 300 / 30 / 12 s, about 520 s spent.
 FULL_SPLIT = {"warmup": 0.5, "ialam": 0.05, "refine": 0.02}
+#: the warm-up's iteration cap in that part (its default, 5000, bound at N = 60000 before the time cap)
+FULL_WARMUP_MAX_ITER = 10**7
 
 
 class _CertificateTimeout(BaseException):
@@ -287,7 +289,7 @@ def mnist_full_part(
     t0 = time.perf_counter()
     res = fit(
         d, sizes, lambda_w=1e-4, seed=seed, rho0=MNIST_RHO0 / n, warmup_seconds=caps["warmup"],
-        max_seconds=caps["ialam"], refine_settings={"max_seconds": caps["refine"], "certify": "none"},
+        warmup_max_iter=FULL_WARMUP_MAX_ITER, max_seconds=caps["ialam"], refine_settings={"max_seconds": caps["refine"], "certify": "none"},
         certify=False, verbose=True,
     )  # fmt: skip
     wall = time.perf_counter() - t0
