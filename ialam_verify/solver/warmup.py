@@ -17,11 +17,10 @@ zero. The warm-up only has to get near a good network quickly; IALAM and the ref
 
 Learning rate: ``lr=None`` tries :data:`LR_GRID` for :data:`LR_TRIAL_FRACTION` of the budget each
 from the same start and continues with the one of smallest :math:`F` (full batch); with minibatches it
-is :data:`MINIBATCH_LR`, without trials: at N = 60000 the trials (each restarting Adam's moments)
-left a run of 5000 steps whose best objective (1) was the winning trial's point after about 500
-steps (TrainErr 0.058, where one uninterrupted run at lr 3e-3 reached 0.030 in 1200 steps; measured
-2026-11-30, ``docs/benchmarks.md`` section 2). The run is deterministic when the iteration cap binds
-before the time cap.
+is :data:`MINIBATCH_LR`, without trials: at N = 60000 the trials (each one restarting Adam's
+moments, the winner chosen by objective (1)) and 5000 steps in all ended at TrainErr 0.058, where the
+fixed rate 1e-3 reached 0.019 in 4700 steps (2026-11-30, ``docs/benchmarks.md`` section 2). The run
+is deterministic when the iteration cap binds before the time cap.
 
 Minibatches (large N). A full-batch step costs a forward and backward pass over all N samples (about
 1 s at N = 60000, 784-200-100-10, one thread), so a few minutes give a few hundred steps. With
