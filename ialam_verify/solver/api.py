@@ -250,7 +250,9 @@ def fit(
     **options
         Flat settings (:data:`~.settings.OPTIONS`): IALAM's (``rho0``, ``tau1``, ``eta1``, ``eta2``,
         ``max_outer``, ``max_seconds``, ``inner_max_iter``, ``wb_work``, ...) and the warm-up's
-        (``warmup_seconds``, ``warmup_max_iter``, ``warmup_lr``). An unknown name is a ``TypeError``
+        (``warmup_seconds``, ``warmup_max_iter``, ``warmup_lr``, ``warmup_batch_size``: ``None``
+        chooses by N, full batch up to 5000 samples and minibatches of 256 above, ``warmup_seed``:
+        the minibatches' seed, default 0). An unknown name is a ``TypeError``
         naming the closest known one; every value is checked before any work.
 
     Returns

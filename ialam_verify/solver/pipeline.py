@@ -174,7 +174,9 @@ def run_pipeline(
     if start_kind == "warmup":
         wr = warmup(problem, W0, b0, warmup_settings)
         W, b, interrupted = wr.W, wr.b, wr.interrupted
-        start_message = f"prox-Adam, lr {wr.lr:g}, {wr.iterations} iterations"
+        start_message = f"prox-Adam, lr {wr.lr:g}, {wr.iterations} iterations" + (
+            f", minibatches of {wr.batch_size}" if wr.batch_size < problem.n_samples else ""
+        )
     point = problem.lift(W, b)
     stages.append(
         Stage(

@@ -47,6 +47,10 @@ def _count(x: Any) -> bool:
     return _number(x) and math.isfinite(x) and int(x) == x and x >= 1
 
 
+def _seed(x: Any) -> bool:
+    return _number(x) and math.isfinite(x) and int(x) == x and x >= 0
+
+
 def _open_unit(x: Any) -> bool:
     return _number(x) and 0 < x < 1
 
@@ -103,6 +107,10 @@ OPTIONS: dict[str, Option] = {
     "warmup_seconds": Option("warmup", "max_seconds", _positive_or_inf, "a number > 0 or inf"),
     "warmup_max_iter": Option("warmup", "max_iter", _count, "a positive integer"),
     "warmup_lr": Option("warmup", "lr", _positive, "a finite number > 0 (None: tuned)", True),
+    "warmup_batch_size": Option(
+        "warmup", "batch_size", _count, "a positive integer (None: chosen by N)", allow_none=True
+    ),
+    "warmup_seed": Option("warmup", "seed", _seed, "an integer >= 0"),
 }
 
 
@@ -199,15 +207,20 @@ class IALAMSettings(_Validated):
 
 @dataclass(frozen=True)
 class WarmupSettings(_Validated):
-    r"""The built-in warm-up (:func:`~.warmup.warmup`): full-batch Adam with a proximal group-lasso step.
+    r"""The built-in warm-up (:func:`~.warmup.warmup`): Adam with a proximal group-lasso step.
 
     ``lr`` ``None`` tries a few learning rates briefly and keeps the best (:mod:`.warmup`).
+    ``batch_size`` ``None`` chooses by N: full batch up to :data:`~.warmup.FULL_BATCH_MAX_N` samples,
+    minibatches of :data:`~.warmup.MINIBATCH_SIZE` above (:func:`~.warmup.batch_size_for`); the
+    minibatches are drawn without replacement, one shuffle per epoch, from ``seed``.
     """
 
     GROUP = "warmup"
     max_seconds: float = 5.0
     max_iter: int = 5000
     lr: float | None = None
+    batch_size: int | None = None
+    seed: int = 0
 
 
 def _names(*groups: str) -> list[str]:

@@ -42,6 +42,8 @@ NON_DEFAULT = {
     "warmup_seconds": 0.7,
     "warmup_max_iter": 9,
     "warmup_lr": 0.02,
+    "warmup_batch_size": 7,
+    "warmup_seed": 3,
 }
 #: a value every option refuses (and the right kind of wrong for each)
 BAD = {
@@ -68,6 +70,8 @@ BAD = {
     "warmup_seconds": [0.0, -1.0],
     "warmup_max_iter": [0],
     "warmup_lr": [0.0, math.inf],
+    "warmup_batch_size": [0, 2.5],
+    "warmup_seed": [-1, 1.5],
 }
 
 
