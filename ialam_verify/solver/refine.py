@@ -74,6 +74,7 @@ refine changes that; when it fails the result says which :math:`\beta` would be 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -211,8 +212,13 @@ class _Refiner:
         )
 
     # --------------------------------------------------------------------------------- steps
-    def newton_direction(self, ev: dict[str, Any], zero_cols, max_iter: int) -> np.ndarray:
-        """Projected CG on :math:`PHPh = -r` (free parameters), at most ``max_iter`` iterations."""
+    def newton_direction(
+        self, ev: dict[str, Any], zero_cols, max_iter: int, deadline: float = math.inf
+    ) -> np.ndarray:
+        """Projected CG on :math:`PHPh = -r` (free parameters), at most ``max_iter`` iterations and
+        not past ``deadline`` (a ``time.perf_counter()`` value: at N = 60000 one Hessian-vector
+        product costs seconds, so the stage's time cap is honoured inside a step too; the partial
+        CG iterate is still a descent direction, the line search decides)."""
         lay, free, gram, r = self.lay, ev["free"], ev["gram"], ev["r"]
 
         def Hop(x: np.ndarray) -> np.ndarray:
@@ -228,6 +234,8 @@ class _Refiner:
         rr = rn**2
         tol = min(0.5, np.sqrt(rn)) * rn
         for k in range(max_iter):
+            if k > 0 and time.perf_counter() > deadline:
+                break
             Hp = Hop(pdir)
             curv = float(pdir @ Hp)
             if curv <= 0:
@@ -448,7 +456,9 @@ def refine(
                 if int(np.count_nonzero(ev["free"])) <= settings.dense_max:
                     h = rf.dense_newton_direction(ev, zero_cols)
                 else:
-                    h = rf.newton_direction(ev, zero_cols, cg_budget)
+                    h = rf.newton_direction(
+                        ev, zero_cols, cg_budget, deadline=t_start + settings.max_seconds
+                    )
                 res = rf.line_search(theta, pattern, zero_cols, ev, h, F)
                 step_kind = "newton"
                 if res is None:
