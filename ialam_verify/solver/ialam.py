@@ -97,6 +97,7 @@ class IALAM:
             wb_tol=inner.wb_tol,
             wb_max_iter=inner.wb_max_iter,
             wb_work=inner.wb_work,
+            wb_solver=inner.wb_solver,
         )
 
     def __getattr__(self, name: str) -> Any:

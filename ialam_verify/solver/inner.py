@@ -97,6 +97,8 @@ class AlternatingMinimization:
         so layer :math:`\ell` gets at most ``max(3, ceil(wb_work * N / N_{l-1}))`` iterations (and
         ``wb_max_iter``). Warm starts carry the solve on across inner iterations, and an early stop
         never increases the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget.
+    wb_solver : str
+        Method of the (w, b) solves (``wb_step.WB_METHODS``).
     """
 
     problem: Problem
@@ -106,6 +108,7 @@ class AlternatingMinimization:
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
     wb_work: float = 2.0
+    wb_solver: str = "bcd"
 
     def wb_iteration_cap(self, ell: int) -> int:
         """Iteration cap of layer ``ell``'s (w, b) solve (see ``wb_work``)."""
@@ -141,6 +144,7 @@ class AlternatingMinimization:
                 bias_bound=prob.relu_bias_bound,
                 tol=self.wb_tol,
                 max_iter=self.wb_iteration_cap(ell),
+                method=self.wb_solver,
             )
             W.append(Wl)
             b.append(bl)

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
+from .wb_step import WB_METHODS
+
 
 # ----------------------------------------------------------------------------------- the checks
 def _number(x: Any) -> bool:
@@ -63,6 +65,10 @@ def _unit_closed_above(x: Any) -> bool:
     return _number(x) and 0 < x <= 1
 
 
+def _wb_method(x: Any) -> bool:
+    return isinstance(x, str) and x in WB_METHODS
+
+
 class Option(NamedTuple):
     """One setting: where it lives in the tree, its check, and the words of the check."""
 
@@ -103,6 +109,7 @@ OPTIONS: dict[str, Option] = {
     "wb_tol": Option("inner", "wb_tol", _positive, "a finite number > 0"),
     "wb_max_iter": Option("inner", "wb_max_iter", _count, "a positive integer"),
     "wb_work": Option("inner", "wb_work", _positive_or_inf, "a number > 0 or inf (inf: no budget)"),
+    "wb_solver": Option("inner", "wb_solver", _wb_method, " or ".join(map(repr, WB_METHODS))),
     # warm-up of the pipeline
     "warmup_seconds": Option("warmup", "max_seconds", _positive_or_inf, "a number > 0 or inf"),
     "warmup_max_iter": Option("warmup", "max_iter", _count, "a positive integer"),
@@ -149,7 +156,9 @@ class InnerSettings(_Validated):
     Outer iteration ``k`` runs it until the relative change of (v, u) is at most
     ``max(tol_min, tol0 * tol_decay**k)``, or ``max_iter`` iterations. Each (w, b) group-lasso solve
     stops at accuracy ``wb_tol``, ``wb_max_iter`` iterations, or its work budget ``wb_work``
-    (relative to the layer's unavoidable products; ``inf`` disables it).
+    (relative to the layer's unavoidable products; ``inf`` disables it). ``wb_solver`` is the method
+    of those solves (:func:`~.wb_step.wb_layer_step`): ``"bcd"``, block coordinate descent over
+    columns, or ``"prox_grad"``, the proximal gradient method with one global step.
     """
 
     GROUP = "inner"
@@ -160,6 +169,7 @@ class InnerSettings(_Validated):
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
     wb_work: float = 2.0
+    wb_solver: str = "bcd"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .wb_bcd import group_lasso_bcd
+
 
 def group_soft_threshold(W: np.ndarray, t: float) -> np.ndarray:
     r"""Proximal map of :math:`t\sum_j\|W_{:,j}\|`: each column shrunk by ``t`` in norm, to 0 if shorter.
@@ -250,6 +252,7 @@ def wb_layer_step(
     tol: float = 1e-8,
     max_iter: int = 500,
     input_mean: np.ndarray | None = None,
+    method: str = "bcd",
 ) -> tuple[np.ndarray, np.ndarray, ProxGradInfo]:
     r"""Solve :math:`\min_{W,b} \frac12\|T - WP - b1^T\|_F^2 + \text{lam}\,\|W\|_{2,1}` (b >= bias_bound if given).
 
@@ -270,28 +273,41 @@ def wb_layer_step(
         Its largest eigenvalue (computed when not given).
     input_mean : ndarray (N_{l-1},), optional
         ``P.mean(axis=1)`` if already known (the first layer's input is the fixed data).
+    method : {"bcd", "prox_grad"}
+        ``"bcd"``: block coordinate descent over columns (:mod:`.wb_bcd`), stopping on the
+        subproblem's optimality measure; ``"prox_grad"``: the proximal gradient method with BB steps
+        (:func:`prox_gradient_bb`), stopping on its prox-gradient residual. ``tol`` and ``max_iter``
+        (sweeps or iterations) mean the same for both.
+
+    Exact zeros in closed form (both methods): a column whose input row is constant over the samples
+    is exactly 0 at the minimum when ``b`` is unbounded (its effect :math:`w_jc1^T` is a bias, absorbed
+    by :math:`b`; only the penalty depends on it), and a column whose input row is 0 is exactly 0 also
+    with the bound. Those columns are set to 0 and the rest solved as the same problem without them.
     """
+    if method not in WB_METHODS:
+        raise ValueError(f"method must be one of {WB_METHODS}; got {method!r}")
     N = P.shape[1]
+    n_in = P.shape[0]
     pbar = P.mean(axis=1) if input_mean is None else input_mean
     tbar = T.mean(axis=1)
+    # rows whose column is 0 in closed form (see the docstring): constant rows, or only zero rows
+    # under a bias bound (a nonzero constant row then plays the part of a bias past its bound)
+    if bias_bound is None:
+        fixed = np.all(P == P[:, :1], axis=1) if N > 0 else np.ones(n_in, dtype=bool)
+    else:
+        fixed = ~np.any(P, axis=1)
+    keep = np.flatnonzero(~fixed) if fixed.any() else None
     if bias_bound is None:
         G = gram if gram is not None else centred_gram(P, pbar)
         C = T @ P.T
         C -= N * np.outer(tbar, pbar)
-        W, info = _prox_gradient(
-            G,
-            C,
-            W0,
-            _group_lasso_prox(lam),
-            _group_lasso_penalty(lam, P.shape[0]),
-            tol,
-            max_iter,
-            5,
-            1e-4,
-            gram_lmax if gram is not None else None,
-        )
+        Ws = W0
+        if keep is not None:  # the problem without the fixed columns: rows and columns of G dropped
+            G, C, Ws = G[np.ix_(keep, keep)], C[:, keep], W0[:, keep]
+        Ws, info = _solve(method, G, C, Ws, lam, n_in - int(fixed.sum()), None, tol, max_iter,
+                          gram_lmax if gram is not None else None)  # fmt: skip
+        W = _scatter(Ws, keep, W0.shape)
         return W, tbar - W @ pbar, info
-    n_in = P.shape[0]
     G = gram if gram is not None else augmented_gram(P)
     C = np.empty((T.shape[0], n_in + 1))
     C[:, :n_in] = T @ P.T
@@ -299,19 +315,56 @@ def wb_layer_step(
     Wb0 = np.empty((W0.shape[0], n_in + 1))
     Wb0[:, :n_in] = W0
     Wb0[:, n_in] = b0
-    Wb, info = _prox_gradient(
-        G,
-        C,
-        Wb0,
-        _group_lasso_bias_prox(lam, n_in, bias_bound),
-        _group_lasso_penalty(lam, n_in),
-        tol,
-        max_iter,
-        5,
-        1e-4,
-        gram_lmax if gram is not None else None,
-    )
+    n_pen = n_in
+    if keep is not None:
+        keep = np.append(keep, n_in)  # the bias column stays
+        G, C, Wb0 = G[np.ix_(keep, keep)], C[:, keep], Wb0[:, keep]
+        n_pen = len(keep) - 1
+    Wb, info = _solve(method, G, C, Wb0, lam, n_pen, bias_bound, tol, max_iter,
+                      gram_lmax if gram is not None else None)  # fmt: skip
+    Wb = _scatter(Wb, keep, (W0.shape[0], n_in + 1))
     return Wb[:, :n_in].copy(), Wb[:, n_in].copy(), info
+
+
+#: the (w, b) subproblem solvers :func:`wb_layer_step` knows (the ``wb_solver`` setting)
+WB_METHODS = ("bcd", "prox_grad")
+
+
+def _scatter(Ws: np.ndarray, keep: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """``Ws`` placed in the columns ``keep`` of a zero matrix of ``shape`` (``Ws`` itself if None)."""
+    if keep is None:
+        return Ws
+    W = np.zeros(shape)
+    W[:, keep] = Ws
+    return W
+
+
+def _solve(
+    method: str,
+    G: np.ndarray,
+    C: np.ndarray,
+    W0: np.ndarray,
+    lam: float,
+    n_pen: int,
+    bias_bound: float | None,
+    tol: float,
+    max_iter: int,
+    lipschitz: float | None,
+) -> tuple[np.ndarray, ProxGradInfo]:
+    r"""The Gram-form problem (``n_pen`` penalized leading columns; a bounded last column if
+    ``bias_bound``) by ``method``; ``lipschitz`` bounds :math:`\lambda_{\max}(G)` (prox_grad only)."""
+    if method == "bcd":
+        W, binfo = group_lasso_bcd(
+            G, C, W0, lam, n_pen=n_pen, bias_bound=bias_bound, tol=tol, max_iter=max_iter
+        )
+        return W, ProxGradInfo(*binfo)
+    if bias_bound is None:
+        prox = _group_lasso_prox(lam)
+    else:
+        prox = _group_lasso_bias_prox(lam, n_pen, bias_bound)
+    return _prox_gradient(
+        G, C, W0, prox, _group_lasso_penalty(lam, n_pen), tol, max_iter, 5, 1e-4, lipschitz
+    )
 
 
 def largest_eigenvalue(G: np.ndarray) -> float:

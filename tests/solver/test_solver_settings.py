@@ -39,6 +39,7 @@ NON_DEFAULT = {
     "wb_tol": 1e-4,
     "wb_max_iter": 11,
     "wb_work": math.inf,
+    "wb_solver": "prox_grad",
     "warmup_seconds": 0.7,
     "warmup_max_iter": 9,
     "warmup_lr": 0.02,
@@ -67,6 +68,7 @@ BAD = {
     "wb_tol": [0.0, math.nan],
     "wb_max_iter": [0, True],
     "wb_work": [0.0, -1.0],
+    "wb_solver": ["cd", 1, None],
     "warmup_seconds": [0.0, -1.0],
     "warmup_max_iter": [0],
     "warmup_lr": [0.0, math.inf],
@@ -108,12 +110,13 @@ def test_every_setting_reaches_the_solver():
     solver = IALAM(prob, **solver_opts)
     assert solver.settings.flat() == solver_opts
     am = solver._inner
-    assert (am.tau1, am.max_iter, am.wb_tol, am.wb_max_iter, am.wb_work) == (
+    assert (am.tau1, am.max_iter, am.wb_tol, am.wb_max_iter, am.wb_work, am.wb_solver) == (
         0.021,
         3,
         1e-4,
         11,
         math.inf,
+        "prox_grad",
     )
     assert IALAM(prob, rho0=0.1, tau1=0.1, wb_work=math.inf)._inner.wb_work == math.inf
     # the inexactness rule of the outer loop uses the inner settings

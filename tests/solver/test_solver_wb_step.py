@@ -387,7 +387,7 @@ def test_layer_step_matches_the_plain_formulas(
         kw.update(gram=G, gram_lmax=float(np.linalg.eigvalsh(G)[-1]))
     args = (T, P, W0.copy(), b0.copy(), lam)
     mean = {"input_mean": P.mean(axis=1)} if precomputed else {}
-    got = wb_layer_step(*args, **kw, **mean)
+    got = wb_layer_step(*args, **kw, **mean, method="prox_grad")
     expected = ref.wb_layer_step(*args, **kw)
     assert_same_solve(got, expected, f"wb_layer_step({kw.get('bias_bound')}, {max_iter}, {tol})")
     np.testing.assert_array_equal(args[2], W0, err_msg="the warm start was changed")
@@ -400,7 +400,9 @@ def rng_shift(seed: int) -> float:
 @given(
     seed=st.integers(0, 10_000),
     sizes=st.sampled_from([(1, 1, 1), (3, 2, 2, 2), (2, 4, 3, 1), (4, 3)]),
-    n=st.integers(1, 12),
+    # n >= 2: with one sample every input row is constant, whose column the closed form of
+    # wb_layer_step sets to 0 (tests/solver/test_solver_wb_bcd.py); the reference has no closed form
+    n=st.integers(2, 12),
     rho=st.floats(1e-3, 1e2),
     relu=st.booleans(),
 )
@@ -417,7 +419,7 @@ def test_wb_step_method_and_whole_iterations_match_the_plain_formulas(seed, size
     prob = random_problem(rng, sizes, n, relu=relu)
     pt = random_feasible_point(rng, prob)
     xi = [rng.standard_normal(Ul.shape) for Ul in pt.U]
-    am = AlternatingMinimization(prob, 0.05, wb_max_iter=40)
+    am = AlternatingMinimization(prob, 0.05, wb_max_iter=40, wb_solver="prox_grad")
     state = am.init_state(pt)
     got, expected = pt, pt
     for it in range(3):
