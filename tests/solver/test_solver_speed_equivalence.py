@@ -36,7 +36,9 @@ def test_twenty_chained_inner_iterations_equal_the_reference(sizes, n, relu, blo
     start = random_feasible_point(rng, prob)
     xi = [rng.standard_normal(Ul.shape) for Ul in start.U]
     rho = 0.3
-    am = AlternatingMinimization(prob, 0.05, wb_max_iter=40)
+    # the reference is the proximal-gradient (w, b) solver (block coordinate descent is the default
+    # now, tested against it in test_solver_wb_bcd.py)
+    am = AlternatingMinimization(prob, 0.05, wb_max_iter=40, wb_solver="prox_grad")
     state = am.init_state(start)
     got, expected = start, start
     with mock.patch.object(vu_mod, "BLOCK", block or vu_mod.BLOCK):
