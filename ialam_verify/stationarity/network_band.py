@@ -198,8 +198,28 @@ def settle_band(
         rec(i, m, bad)
         rec(m + 1, j, bad)
 
+    notes: list[str] = []
     if names:
-        rec(0, len(T) - 1, names)
+        # the top split first: its biactive set contains every split's, so a "fails" decided there
+        # by a direction with du = dv = 0 on those entries is in every split's cone; when its
+        # evidence re-checks over the whole range it replaces the base evidence (valid at act_tol
+        # too, so the report's check re-proves it) and no split needs a decision of its own
+        whole = range_activities(problem, point, kind, T[0], T[-1])
+        live = [n for n in names if not confirmed_on(dec, n, results[n], whole)]
+        failing = [n for n in live if str(results[n].verdict) == "fails"]
+        if failing:
+            top, alt = run(T[-1])
+            for n in failing:
+                a = alt[n]
+                if str(a.verdict) == "fails" and confirmed_on(top, n, a, whole):
+                    results[n] = a
+                    live.remove(n)
+                    notes.append(
+                        f"{n}: the proof of failure found at the band's top threshold {T[-1]:.6g} "
+                        "re-checked at every split"
+                    )
+        if live:
+            rec(0, len(T) - 1, live)
     base_key = dec.act.key()
     by_key: dict[tuple, tuple[int, set[str]]] = {}
     for n, idx in todo.items():
@@ -211,7 +231,7 @@ def settle_band(
     k = len(T) - 1
     head = f"{k} value(s) within the activity band [{lo_b:g}, {hi_b:g}] ({k + 1} threshold splits)"
     if not by_key:
-        return [f"{head}: every decided verdict's evidence re-checked at every split"]
+        return [f"{head}: every decided verdict's evidence re-checked at every split"] + notes
     if len(by_key) > max_splits:
         for n in sorted({n for _, need in by_key.values() for n in need}):
             res = results[n]
@@ -222,7 +242,7 @@ def settle_band(
                 residual=res.verdict.residual,
                 epsilon=res.verdict.epsilon,
             )
-        return [f"{head}: too many splits to re-decide"]
+        return [f"{head}: too many splits to re-decide"] + notes
     for i, need in sorted(by_key.values(), key=lambda v: v[0]):
         _, alt = run(T[i])
         for n in sorted(need):
@@ -235,4 +255,6 @@ def settle_band(
                 residual=res.verdict.residual,
                 epsilon=res.verdict.epsilon,
             )
-    return [f"{head}: evidence re-checked over ranges of splits, {len(by_key)} split(s) re-decided"]
+    return [
+        f"{head}: evidence re-checked over ranges of splits, {len(by_key)} split(s) re-decided"
+    ] + notes

@@ -119,5 +119,28 @@ def test_band_verdict_never_decided_when_splits_disagree(seed, sizes, deltas, be
                 assert seen == {str(r.verdict)}, (kind, name, [v[name] for v in per], r.reason)
 
 
+def test_proof_from_the_top_split_serves_every_split():
+    """(P) "fails" whose base direction does not stay in the cone at every split (an entry in the band
+    turns biactive): the proof decided at the band's top threshold (du = dv = 0 on every entry
+    biactive there) is re-checked over every split and replaces the base one. The verdicts equal the
+    generic path's at every split, and the report's independent re-check accepts the new evidence at
+    the caller's act_tol."""
+    from ialam_verify.stationarity import certify
+
+    prob, pt = band_instance(1, (2, 3, 2), [2e-6, 5e-6], break_pair=True)
+    stc = decide_notions(prob, pt, "P", tolerances=TOLS)
+    moved = [n for n in stc.results if any(x.startswith(f"{n}: the proof of failure found at the band") for x in stc.notes)]
+    assert moved, stc.notes
+    _, per = per_split_generic(prob, pt, "P")
+    for n in moved:
+        assert str(stc.results[n].verdict) == "fails"
+        assert {v[n] for v in per} <= {"fails", "undetermined"}, (n, [v[n] for v in per])
+    rep = certify(prob, pt, method="structured", tolerances=TOLS)
+    chk = rep.check(TOLS)
+    assert any(k.startswith("P.") for k in chk["per_notion"]), list(chk["per_notion"])
+    bad = {k: v for k, v in chk["per_notion"].items() if k.startswith("P.") and not v["accepted"]}
+    assert not bad, bad
+
+
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__])
