@@ -66,6 +66,10 @@ BEFORE: dict[tuple[tuple[int, ...], int], tuple[float, float, float]] = {
 }
 
 
+#: the (w, b) subproblem solver timed (``--wb-solver``; None: the package's default, ``"bcd"``)
+WB_SOLVER: str | None = None
+
+
 def _setup(sizes: tuple[int, ...], n: int):
     data = synthetic(sizes, n, alpha=0.1, seed=0)
     L = len(sizes) - 1
@@ -73,7 +77,8 @@ def _setup(sizes: tuple[int, ...], n: int):
     point = initial_point(prob, 0)
     xi = [np.zeros_like(U) for U in point.U]
     rho = 0.01 / n
-    am = AlternatingMinimization(prob, tau1=0.01 / n)
+    opts = {} if WB_SOLVER is None else {"wb_solver": WB_SOLVER}
+    am = AlternatingMinimization(prob, tau1=0.01 / n, **opts)
     state = am.init_state(point)
     for _ in range(3):  # warm starts as in a run
         point, state = am.update(point, state, xi, rho)
@@ -252,6 +257,10 @@ def _reference_module():
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
+    ap.add_argument(
+        "--wb-solver", choices=("bcd", "prox_grad"), default=None,
+        help="the (w, b) subproblem solver to time (default: the package's, bcd)",
+    )  # fmt: skip
     ap.add_argument("--repeat", type=int, default=None, help="repeats (min is reported)")
     ap.add_argument(
         "--with-reference",
@@ -279,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if repeat < 1:
         ap.error(f"--repeat must be >= 1; got {repeat}")
     clock = "cpu" if args.cpu_time else "wall"
+    global WB_SOLVER
+    WB_SOLVER = args.wb_solver
+    print(f"(w, b) subproblem solver: {args.wb_solver or 'the default (bcd)'}")
     rows = inner_ratios(CASES, repeat, reference=args.with_reference, clock=clock)
     print(
         f"One inner iteration against the matrix products it cannot avoid ({clock} time, min of"
