@@ -65,10 +65,13 @@ def _flag_values(problem: Problem, point: LiftedPoint, kind: str):
     return ent, cols
 
 
-def band_thresholds(problem: Problem, point: LiftedPoint, kind: str, act_tol: float, band: float):
+def band_thresholds(
+    problem: Problem, point: LiftedPoint, kind: str, act_tol: float, band: float, flags=None
+):
     """The thresholds of every split of the distinct activity values in the band (one below them
-    all, then each value), as :func:`.classify._band_thresholds`; ``[act_tol]`` when none."""
-    ent, cols = _flag_values(problem, point, kind)
+    all, then each value), as :func:`.classify._band_thresholds`; ``[act_tol]`` when none.
+    ``flags``: :func:`_flag_values` of the point if already computed."""
+    ent, cols = flags if flags is not None else _flag_values(problem, point, kind)
     vals = np.concatenate([e.ravel() for e in ent] + cols)
     lo, hi = act_tol / band, act_tol * band
     inside = np.unique(vals[(vals >= lo) & (vals <= hi) & (vals > 0)])
@@ -78,17 +81,19 @@ def band_thresholds(problem: Problem, point: LiftedPoint, kind: str, act_tol: fl
 
 
 def range_activities(
-    problem: Problem, point: LiftedPoint, kind: str, lo: float, hi: float
+    problem: Problem, point: LiftedPoint, kind: str, lo: float, hi: float, flags=None
 ) -> list[Activity]:
     r"""Activities whose entrywise states cover every split :math:`\theta \in [lo, hi]`.
 
     A flag with value :math:`\le lo` is active in all; one with value in :math:`(lo, hi]` is
     active in the :math:`r`-th activity iff fewer than :math:`r` flags of its entry with values in
     :math:`(lo, hi]` are strictly smaller (ties switch together, as they do at a threshold). The
-    last one equals ``Activity.at(hi)``; ``lo == hi`` gives ``[Activity.at(lo)]``."""
+    last one equals ``Activity.at(hi)``; ``lo == hi`` gives ``[Activity.at(lo)]``. ``flags``:
+    :func:`_flag_values` of the point if already computed (one pass over the network, not one per
+    range)."""
     if lo >= hi:
         return [Activity.at(problem, point, lo, kind)]
-    ent, cols = _flag_values(problem, point, kind)
+    ent, cols = flags if flags is not None else _flag_values(problem, point, kind)
     out = []
     for r in range(4):
         G, H, K = [], [], []
@@ -178,16 +183,21 @@ def settle_band(
     threshold split of the band, or turn it "undetermined" with the reason; returns notes.
 
     ``run(a)`` decides every notion at activity ``a`` (a fresh decider)."""
-    T = band_thresholds(problem, point, kind, act_tol, band)
+    flags = _flag_values(problem, point, kind)
+    T = band_thresholds(problem, point, kind, act_tol, band, flags)
     if len(T) <= 1:
         return []
     lo_b, hi_b = act_tol / band, act_tol * band
     names = [n for n, r in results.items() if r.verdict.decided]
     todo: dict[str, list[int]] = {n: [] for n in names}
 
-    def rec(i: int, j: int, live: list[str]) -> None:
-        acts = range_activities(problem, point, kind, T[i], T[j])
-        bad = [n for n in live if not confirmed_on(dec, n, results[n], acts)]
+    def rec(i: int, j: int, live: list[str], checked: bool = False) -> None:
+        """``checked``: ``live`` is already known not to confirm over ``[T[i], T[j]]``."""
+        if checked:
+            bad = live
+        else:
+            acts = range_activities(problem, point, kind, T[i], T[j], flags)
+            bad = [n for n in live if not confirmed_on(dec, n, results[n], acts)]
         if not bad:
             return
         if i == j:
@@ -204,7 +214,7 @@ def settle_band(
         # by a direction with du = dv = 0 on those entries is in every split's cone; when its
         # evidence re-checks over the whole range it replaces the base evidence (valid at act_tol
         # too, so the report's check re-proves it) and no split needs a decision of its own
-        whole = range_activities(problem, point, kind, T[0], T[-1])
+        whole = range_activities(problem, point, kind, T[0], T[-1], flags)
         live = [n for n in names if not confirmed_on(dec, n, results[n], whole)]
         failing = [n for n in live if str(results[n].verdict) == "fails"]
         if failing:
@@ -219,12 +229,15 @@ def settle_band(
                         "re-checked at every split"
                     )
         if live:
-            rec(0, len(T) - 1, live)
+            rec(0, len(T) - 1, live, checked=True)
     base_key = dec.act.key()
     by_key: dict[tuple, tuple[int, set[str]]] = {}
+    keys: dict[int, tuple] = {}  # one activity per split, shared by the notions needing it
     for n, idx in todo.items():
         for i in idx:
-            key = Activity.at(problem, point, T[i], kind).key()
+            if i not in keys:
+                keys[i] = Activity.at(problem, point, T[i], kind).key()
+            key = keys[i]
             if key != base_key:  # the base activity's verdicts were decided there
                 first, need = by_key.setdefault(key, (i, set()))
                 need.add(n)
