@@ -37,7 +37,7 @@ import numpy as np
 from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
 from .kernel import Tolerances
-from .network_band import settle_band
+from .network_band import decided_at_top, flag_values, settle_band
 from .network_biactive import decide_biactive
 from .network_candidates import DIVE_ROUNDS, kink_slacks, least_squares_solution, slope_matters
 from .network_certificate import NetworkCertificate, NetworkNotionResult
@@ -49,8 +49,9 @@ from .network_check import (
     network_scale,
     residual_summary,
 )
+from .network_lsq import least_squares_witness
 from .network_program import ReducedProgram, Structure, TooLarge, backward, witness
-from .network_proof import BOUND_SLACK, fails_by_direction
+from .network_proof import BOUND_SLACK, fails_by_direction, pushed_rows
 
 _BOUND_SLACK = BOUND_SLACK
 
@@ -65,10 +66,10 @@ def _least_squares_witness(dec: _Decider) -> dict | None:
     :math:`\|R^W, R^b\|_2`. Its residual ``r`` satisfies :math:`B^T r = 0`, which is, by the
     adjoint of the backward pass, :math:`du = 0` at the biactive entries for ``d = -r`` pushed
     forward: a direction in the cone of W (hence of every (P) notion)."""
-    rp = dec.program()
-    if isinstance(rp, str) or rp.K == 0:
+    if dec.st.n_free == 0:
         return None
-    return rp.to_witness("W", least_squares_solution(rp))
+    wit0, _ = dec.default_witness("W")
+    return least_squares_witness(dec.st, wit0, dec.blocks(wit0))
 
 
 def _memo_key(label: str, kw: dict) -> tuple:
@@ -234,6 +235,23 @@ class _Decider:
                 epsilon=r0,
             )
         best = (r0, wit0, "backward pass")
+        for ls in self._ls_extra():  # (P): the least-squares witness, no solver needed
+            # its R^W, R^b rows from the backward-pass witness's (few samples differ): when they
+            # already exceed tol the full check (a product with every sample) cannot pass
+            RW, Rb = pushed_rows(ls, wit0, self.blocks(wit0), self.data)
+            if max(float(np.max(np.abs(R), initial=0.0)) for R in RW + Rb) > 2.0 * tol:
+                continue
+            r_ls = self.check(notion, ls)
+            if r_ls <= tol:
+                return NetworkNotionResult(
+                    Verdict.holds("least-squares witness at the biactive entries, checked with numpy",
+                                  residual=r_ls, epsilon=r_ls),
+                    "least squares",
+                    ls,
+                    epsilon=r_ls,
+                )
+            if r_ls < best[0]:
+                best = (r_ls, ls, "least squares")
         # a proof of failure makes any search useless: try it first (for (P) with the
         # least-squares witness too, which needs the program's matrices but no solver)
         bound, d = self.proof(notion, wit0, self._ls_extra())
@@ -514,11 +532,10 @@ def decide_notions(
         from .network_witness import witness_from_multipliers
 
         given = witness_from_multipliers(problem, point, witness)
-    scale = network_scale(problem, point, kind)
+    data = PointData(problem, point)  # shared by the runs at every activity level
+    scale = network_scale(problem, point, kind, data)
     tol = tols.tol * (scale if tols.scaled else 1.0)
     act_tol, band = tols.act_tol, tols.band
-
-    data = PointData(problem, point)  # shared by the runs at every activity level
 
     def run(a: float) -> tuple[_Decider, dict[str, NetworkNotionResult]]:
         robust = data.activity(act_tol * band, kind) if kind == "PP" else None
@@ -536,25 +553,36 @@ def decide_notions(
             decide_biactive(dec, res)  # A/C/M, B at biactive entries (network_biactive)
         return dec, res
 
-    dec, results = run(act_tol)
     notes: list[str] = []
-    for notion, rg in dec.given_rejected.items():
-        notes.append(
-            f"the caller's witness was rejected for {notion}: largest violation {rg:.3g} > tol {tol:.3g}"
-        )
-    # the activity band: every threshold split (network_band; evidence re-checked over ranges of
-    # splits at once, re-decided only where it does not carry over)
-    notes += settle_band(dec, results, run, problem, point, kind, act_tol, band)
+    top, results = None, None
+    flags = flag_values(problem, point, kind, data)
+    if kind == "P":
+        # (P) at the band's top threshold first: when its proofs carry over to every split, the
+        # decision at act_tol is not needed (PP's base proofs already cover the band: `robust`)
+        top, results, notes = decided_at_top(run, problem, point, kind, act_tol, band, flags)
+    if results is None:
+        dec, results = run(act_tol)
+        for notion, rg in dec.given_rejected.items():
+            notes.append(
+                f"the caller's witness was rejected for {notion}: largest violation {rg:.3g} > tol {tol:.3g}"
+            )
+        # the activity band: every threshold split (network_band; evidence re-checked over ranges
+        # of splits at once, re-decided only where it does not carry over)
+        notes += settle_band(dec, results, run, problem, point, kind, act_tol, band, top=top,
+                             flags=flags)
+        act, n_free = dec.act, dec.st.n_free
+    else:
+        act = data.activity(act_tol, kind)
+        n_free = int(sum(int((g & h).sum()) for g, h in zip(act.G, act.H, strict=True)))
     unit = scale if tols.scaled else 1.0
     for res in results.values():  # epsilon in the tolerance's units, as the kernel reports it
         if res.epsilon is not None and getattr(res, "generic", None) is None:
             res.epsilon = res.epsilon / unit
             v = res.verdict
             res.verdict = Verdict(v.outcome, v.reason, v.residual, res.epsilon)
-    act = dec.act
     activity = {
         "activity_tol": act_tol,
-        "free_entries": dec.st.n_free,
+        "free_entries": n_free,
         "kinks_at_zero": int(sum(k.sum() for k in act.kz)),
         "biactive": int(sum((g & h).sum() for g, h in zip(act.G, act.H, strict=True))),
         "zero_columns": int(sum(z.sum() for z in act.zero_cols)),

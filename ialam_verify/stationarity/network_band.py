@@ -37,6 +37,7 @@ from ..model.problem import LiftedPoint, Problem
 from ..verdict import Verdict
 from .network_check import (
     Activity,
+    PointData,
     direction_bound,
     membership_violation,
 )
@@ -49,15 +50,19 @@ MAX_BAND_SPLITS = 64
 _REL = 1e-9  # relative slack on a proved bound (rounding), as network_proof.BOUND_SLACK
 
 
-def _flag_values(problem: Problem, point: LiftedPoint, kind: str):
-    """Per layer the ``(3, N_l, N)`` stack of the values compared with the threshold (G: v - u,
-    H: v - alpha u, kink: |u| ((PP) only, else +inf)) and per layer the column norms (+inf when
-    there is no group term)."""
-    al = problem.alpha
-    ent = []
-    for V, U in zip(point.V, point.U, strict=True):
-        kz = np.abs(U) if kind == "PP" else np.full(U.shape, np.inf)
-        ent.append(np.stack([V - U, V - al * U, kz]))
+def flag_values(problem: Problem, point: LiftedPoint, kind: str, data: PointData | None = None):
+    """Per layer the values compared with the threshold, ``(G, H, K)``: :math:`v - u`,
+    :math:`v - \alpha u` and :math:`|u|` ((PP) only; None for (P), whose kink flag is never on),
+    and per layer the column norms (+inf when there is no group term). ``data``: the point's
+    :class:`.network_data.PointData`, whose gaps are reused."""
+    if data is not None:
+        ent = [(g, h, k if kind == "PP" else None) for g, h, k in data.gaps(kind)]
+    else:
+        al = problem.alpha
+        ent = [
+            (V - U, V - al * U, np.abs(U) if kind == "PP" else None)
+            for V, U in zip(point.V, point.U, strict=True)
+        ]
     cols = [
         np.linalg.norm(W, axis=0) if problem.lambda_w > 0 else np.full(W.shape[1], np.inf)
         for W in point.W
@@ -65,16 +70,29 @@ def _flag_values(problem: Problem, point: LiftedPoint, kind: str):
     return ent, cols
 
 
+def _in(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``lo < x <= hi`` as one mask (two comparisons, no temporary beyond the masks)."""
+    m = x > lo
+    m &= x <= hi
+    return m
+
+
 def band_thresholds(
     problem: Problem, point: LiftedPoint, kind: str, act_tol: float, band: float, flags=None
 ):
     """The thresholds of every split of the distinct activity values in the band (one below them
     all, then each value), as :func:`.classify._band_thresholds`; ``[act_tol]`` when none.
-    ``flags``: :func:`_flag_values` of the point if already computed."""
-    ent, cols = flags if flags is not None else _flag_values(problem, point, kind)
-    vals = np.concatenate([e.ravel() for e in ent] + cols)
+    ``flags``: :func:`flag_values` of the point if already computed."""
+    ent, cols = flags if flags is not None else flag_values(problem, point, kind)
     lo, hi = act_tol / band, act_tol * band
-    inside = np.unique(vals[(vals >= lo) & (vals <= hi) & (vals > 0)])
+    found = []
+    for x in [a for e in ent for a in e if a is not None] + list(cols):
+        m = x >= lo
+        m &= x <= hi
+        m &= x > 0
+        if m.any():
+            found.append(x[m])
+    inside = np.unique(np.concatenate(found)) if found else np.zeros(0)
     if inside.size == 0:
         return [act_tol]
     return [float(np.nextafter(inside[0], 0.0))] + [float(v) for v in inside]
@@ -89,25 +107,36 @@ def range_activities(
     active in the :math:`r`-th activity iff fewer than :math:`r` flags of its entry with values in
     :math:`(lo, hi]` are strictly smaller (ties switch together, as they do at a threshold). The
     last one equals ``Activity.at(hi)``; ``lo == hi`` gives ``[Activity.at(lo)]``. ``flags``:
-    :func:`_flag_values` of the point if already computed (one pass over the network, not one per
-    range)."""
+    :func:`flag_values` of the point if already computed (one pass over the network, not one per
+    range). Only the few entries with a flag in the range are ranked (by index)."""
     if lo >= hi:
         return [Activity.at(problem, point, lo, kind)]
-    ent, cols = flags if flags is not None else _flag_values(problem, point, kind)
+    ent, cols = flags if flags is not None else flag_values(problem, point, kind)
+    per_layer = []
+    for e in ent:
+        vals = [x for x in e if x is not None]
+        base = [x <= lo for x in vals]
+        inr = [_in(x, lo, hi) for x in vals]
+        some = inr[0].copy()
+        for m in inr[1:]:
+            some |= m
+        idx = np.nonzero(some)  # entries that can change within the range: few
+        if idx[0].size:
+            v = np.stack([np.where(m[idx], x[idx], np.inf) for m, x in zip(inr, vals, strict=True)])
+            rank = (v[None, :, :] < v[:, None, :]).sum(axis=1)  # flags of the entry below each
+            on = np.isfinite(v)
+        per_layer.append((base, idx, rank if idx[0].size else None, on if idx[0].size else None))
     out = []
     for r in range(4):
         G, H, K = [], [], []
-        for e in ent:
-            inr = (e > lo) & (e <= hi)
-            act = e <= lo
-            some = np.any(inr, axis=0)  # only entries with a flag in the range can change
-            if some.any():
-                v = np.where(inr[:, some], e[:, some], np.inf)
-                rank = (v[None, :, :] < v[:, None, :]).sum(axis=1)
-                act[:, some] |= inr[:, some] & (rank < r)
-            G.append(act[0])
-            H.append(act[1])
-            K.append(act[2] if kind == "PP" else np.zeros(act[2].shape, dtype=bool))
+        for (base, idx, rank, on), U in zip(per_layer, point.U, strict=True):
+            masks = [b.copy() for b in base]
+            if rank is not None:
+                for f, m in enumerate(masks):
+                    m[idx] |= on[f] & (rank[f] < r)
+            G.append(masks[0])
+            H.append(masks[1])
+            K.append(masks[2] if kind == "PP" else np.zeros(U.shape, dtype=bool))
         Z = [(c <= lo) | ((c > lo) & (c <= hi) & (r >= 1)) for c in cols]
         out.append(Activity(float(hi if r == 3 else lo), G, H, K, Z))
     return out
@@ -156,16 +185,71 @@ def confirmed_on(dec, name: str, res, acts: list[Activity]) -> bool:
     if res.slopes is not None and _changes(acts, "kz"):
         return False  # a slope branch is tied to the kinks at one activity
     notion = "S" if res.cone == "S" else ("W" if kind == "P" else "Clarke")
-    top = direction_bound(p, pt, kind, notion, acts[-1], d, res.slopes, dec.data)
+    # notions implied by one proof share its direction: re-check it once per range (the entry
+    # holds the objects it was computed for, so a reused id cannot hit a stale answer)
+    # (only the current range is kept: a range's activities are large arrays)
+    held = dec.__dict__.get("_band_memo")
+    if held is None or held[0] is not acts:
+        held = dec.__dict__["_band_memo"] = (acts, {})
+    memo = held[1]
+    key = (id(d), id(res.slopes), notion)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is d and hit[1] is res.slopes:
+        return hit[2]
+    ok = _direction_confirmed(dec, d, res.slopes, notion, acts)
+    memo[key] = (d, res.slopes, ok)
+    return ok
+
+
+def _direction_confirmed(dec, d: dict, slopes, notion: str, acts: list[Activity]) -> bool:
+    """A direction's bound and cone rules re-checked at every activity of ``acts``."""
+    p, pt, kind, tol = dec.p, dec.pt, dec.kind, dec.tol
+    top = direction_bound(p, pt, kind, notion, acts[-1], d, slopes, dec.data)
     if not top["finite"]:
         return False
     lim = 1e-12 * top["size"] * 10  # the rounding allowance of check_direction
     if not (top["h"] <= lim and top["cone"] <= lim and top["bound"] > tol * (1 + _REL)):
         return False
     for a in acts[:-1]:
-        if direction_bound(p, pt, kind, notion, a, d, res.slopes, dec.data)["cone"] > lim:
+        if direction_bound(p, pt, kind, notion, a, d, slopes, dec.data)["cone"] > lim:
             return False
     return True
+
+
+def decided_at_top(
+    run: Callable[[float], tuple[object, dict]],
+    problem: Problem,
+    point: LiftedPoint,
+    kind: str,
+    act_tol: float,
+    band: float,
+    flags=None,
+) -> tuple[tuple[object, dict] | None, dict | None, list[str]]:
+    """Decide every notion at the band's top threshold first (``run(T[-1])``).
+
+    The top split's biactive set contains every split's, so a direction with ``du = dv = 0`` there
+    is in every split's cone, and its bound is weakest at the top (``D`` grows with the activity):
+    when every verdict decided at the top re-checks over the whole band (:func:`confirmed_on` on
+    :func:`range_activities` of ``[T[0], T[-1]]``, which covers the split of ``act_tol`` too), they
+    are the certificate and no decision at ``act_tol`` is needed. Returns ``(top, results,
+    notes)``: ``top`` the ``(decider, results)`` of the top run (None when the band holds no value),
+    ``results`` the certificate's verdicts when every one carried over (else None)."""
+    flags = flags if flags is not None else flag_values(problem, point, kind)
+    T = band_thresholds(problem, point, kind, act_tol, band, flags)
+    if len(T) <= 1:
+        return None, None, []
+    top = run(T[-1])
+    whole = range_activities(problem, point, kind, T[0], T[-1], flags)
+    dec, res = top
+    if all(r.verdict.decided and confirmed_on(dec, n, r, whole) for n, r in res.items()):
+        k = len(T) - 1
+        note = (
+            f"{k} value(s) within the activity band [{act_tol / band:g}, {act_tol * band:g}] "
+            f"({k + 1} threshold splits): every verdict decided at the band's top threshold "
+            f"{T[-1]:.6g}, its evidence re-checked at every split (act_tol's included)"
+        )
+        return top, res, [note]
+    return top, None, []
 
 
 def settle_band(
@@ -178,12 +262,16 @@ def settle_band(
     act_tol: float,
     band: float,
     max_splits: int = MAX_BAND_SPLITS,
+    top: tuple[object, dict] | None = None,
+    flags=None,
 ) -> list[str]:
     """Make every decided verdict of ``results`` (decided by ``dec`` at ``act_tol``) hold at every
     threshold split of the band, or turn it "undetermined" with the reason; returns notes.
 
-    ``run(a)`` decides every notion at activity ``a`` (a fresh decider)."""
-    flags = _flag_values(problem, point, kind)
+    ``run(a)`` decides every notion at activity ``a`` (a fresh decider); ``top``: its result at the
+    band's top threshold if already computed (:func:`decided_at_top`); ``flags``:
+    :func:`flag_values` if already computed."""
+    flags = flags if flags is not None else flag_values(problem, point, kind)
     T = band_thresholds(problem, point, kind, act_tol, band, flags)
     if len(T) <= 1:
         return []
@@ -218,10 +306,10 @@ def settle_band(
         live = [n for n in names if not confirmed_on(dec, n, results[n], whole)]
         failing = [n for n in live if str(results[n].verdict) == "fails"]
         if failing:
-            top, alt = run(T[-1])
+            top_dec, alt = top if top is not None else run(T[-1])
             for n in failing:
                 a = alt[n]
-                if str(a.verdict) == "fails" and confirmed_on(top, n, a, whole):
+                if str(a.verdict) == "fails" and confirmed_on(top_dec, n, a, whole):
                     results[n] = a
                     live.remove(n)
                     notes.append(

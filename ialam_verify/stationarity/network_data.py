@@ -79,7 +79,7 @@ class PointData:
         self._s_fix: list[np.ndarray] | None = None
         self._slope: dict[int, tuple[Activity, list[np.ndarray]]] = {}
         self._dirs: dict[tuple[int, str], tuple[dict, dict]] = {}
-        self._gaps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._gaps: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] | None = None
         self._buf: list[np.ndarray] | None = None
         self._pairs: dict[int, tuple[Activity, list[tuple[np.ndarray, ...]]]] = {}
 
@@ -121,18 +121,30 @@ class PointData:
             self._s_fix = _read_only(fixed_slopes(self.problem, self.point))
         return self._s_fix
 
+    def gaps(self, kind: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Per layer the values the activity compares with a threshold: :math:`v - u`,
+        :math:`v - \alpha u` and, for (PP), :math:`|u|` (None until a (PP) activity needs it)."""
+        if self._gaps is None:
+            al = self.problem.alpha
+            self._gaps = [(V - U, V - al * U, None) for V, U in zip(self.point.V, self.point.U, strict=True)]
+        if kind == "PP" and self._gaps[0][2] is None:
+            self._gaps = [(g, h, np.abs(U)) for (g, h, _), U in zip(self._gaps, self.point.U, strict=True)]
+        for arrays in self._gaps:
+            for x in arrays:
+                if x is not None:
+                    x.flags.writeable = False
+        return self._gaps
+
     def activity(self, a: float, kind: str) -> Activity:
         """:meth:`Activity.at` (the same masks: the gaps :math:`v - u`, :math:`v - \\alpha u`,
         :math:`|u|` are computed once and compared with ``a``)."""
         key = (float(a), kind)
         if key not in self._act:
-            if self._gaps is None:
-                al = self.problem.alpha
-                self._gaps = [(V - U, V - al * U, np.abs(U)) for V, U in zip(self.point.V, self.point.U, strict=True)]
-            G = [g <= a for g, _, _ in self._gaps]
-            H = [h <= a for _, h, _ in self._gaps]
+            gaps = self.gaps(kind)
+            G = [g <= a for g, _, _ in gaps]
+            H = [h <= a for _, h, _ in gaps]
             if kind == "PP":
-                kz = [u <= a for _, _, u in self._gaps]
+                kz = [u <= a for _, _, u in gaps]
             else:
                 kz = [np.zeros(U.shape, dtype=bool) for U in self.point.U]
             zc = Activity.at_columns(self.problem, self.point, a)
@@ -196,13 +208,16 @@ def group_terms(problem: Problem, point: LiftedPoint, act: Activity) -> list[np.
     return out
 
 
-def network_scale(problem: Problem, point: LiftedPoint, kind: str) -> float:
+def network_scale(
+    problem: Problem, point: LiftedPoint, kind: str, data: PointData | None = None
+) -> float:
     r""":func:`~.kernel.problem_scale` of :func:`~.lifted.pp_problem` (``kind="PP"``) or
     :func:`~.lifted.p_problem` (``"P"``) without building them: the largest entry of the smooth
     gradient (only its ``v`` block is nonzero), of the group weights (each ``w`` coordinate is in one
     group: :math:`\lambda_w`) and of the kink terms (each ``u`` has one, :math:`|{-\beta_\ell}|\cdot 1`),
-    floored at 1."""
-    s = max(1.0, max(float(np.max(np.abs(G), initial=0.0)) for G in loss_and_ridge_gradient(problem, point, kind)))
+    floored at 1. ``data``: the point's :class:`PointData` (its gradient, computed once)."""
+    grads = data.grads(kind) if data is not None else loss_and_ridge_gradient(problem, point, kind)
+    s = max(1.0, max(float(np.max(np.abs(G), initial=0.0)) for G in grads))
     if problem.lambda_w > 0:
         s = max(s, problem.lambda_w)
     if kind == "PP":
