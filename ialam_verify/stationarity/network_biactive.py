@@ -39,7 +39,7 @@ import numpy as np
 
 from ..verdict import Verdict
 from .kernel import pair_cells
-from .network_check import PAIR_BRANCHES, Activity, direction_bound, residual_blocks
+from .network_check import PAIR_BRANCHES, Activity, PointData, direction_bound, residual_blocks
 from .network_program import ReducedProgram
 
 #: the pieces of the biactive set whose KKT B-stationarity of the MPCC asks for, per entry
@@ -74,17 +74,25 @@ class Region:
 
 
 # ------------------------------------------------------------------------------ directions
-def _push(problem, point, act: Activity, dW, db, codes):
+def _push(problem, point, act: Activity, dW, db, codes, data: PointData | None = None):
     r"""Forward pass of ``(dW, db)``: off the biactive set :math:`dv = \sigma'(u) du` (the active
-    constraint's slope), at biactive entries per ``codes[l]`` (a pattern pair as two chars)."""
+    constraint's slope), at biactive entries per ``codes[l]`` (a pattern pair as two chars).
+    ``data``: the point's :class:`.network_data.PointData` (its slopes, computed once per activity);
+    layer 1's input does not move, and a zero ``dW_l`` costs no product."""
     al = problem.alpha
+    data = PointData.of(problem, point, data)
+    slopes = data.slopes_off_pairs(act)  # the active constraint's slope; sigma'(u) where both are
     dU, dV = [], []
-    prev, prev_d = problem.X, np.zeros_like(problem.X)
+    prev_d = None
     for l in range(problem.n_layers):
-        du = dW[l] @ prev + point.W[l] @ prev_d + db[l][:, None]
-        G, H = act.G[l], act.H[l]
-        slope = np.where(G & ~H, 1.0, np.where(H & ~G, al, np.where(point.U[l] > 0, 1.0, al)))
-        dv = slope * du
+        if dW[l].any():
+            du = dW[l] @ data.prev[l]
+        else:
+            du = np.zeros(point.U[l].shape)
+        if prev_d is not None:
+            du += point.W[l] @ prev_d
+        du += db[l][:, None]
+        dv = slopes[l] * du
         for (i, n), code in codes[l].items():
             x = du[i, n]
             dv[i, n] = {
@@ -93,7 +101,7 @@ def _push(problem, point, act: Activity, dW, db, codes):
             }[code]
         dU.append(du)
         dV.append(dv)
-        prev, prev_d = point.V[l], dv
+        prev_d = dv
     return dU, dV
 
 
@@ -176,14 +184,14 @@ def region_direction(dec, rp: ReducedProgram, nu: np.ndarray, w: np.ndarray, y0:
     best = None
     for _ in range(4):
         dW, db = _unpack(rp, y)
-        dU, dV = _push(p, pt, act, dW, db, codes)
+        dU, dV = _push(p, pt, act, dW, db, codes, dec.data)
         du = _free_du(rp, dU)
         scale = max(1e-300, float(np.max(np.abs(du), initial=0.0)))
         wrong = (sign_need * du < -1e-12 * scale) | (pinned & (np.abs(du) > 0))
         if not wrong.any():
             d = {"W": dW, "b": db, "V": dV, "U": dU}
             reg = Region(np.asarray(nu), np.asarray(w), rp.loc, d, 0.0)
-            reg.bound = float(direction_bound(p, pt, "P", "W", act, d)["bound"])
+            reg.bound = float(direction_bound(p, pt, "P", "W", act, d, data=dec.data)["bound"])
             if check_region(p, pt, act, reg, dec.tol):
                 best = reg
             break
