@@ -566,6 +566,32 @@ def relative_change_compiled(new: list[np.ndarray], old: list[np.ndarray]) -> fl
     return float(np.sqrt(num / max(den, 1e-300)))
 
 
+_warmed = False
+
+
+def warm_up() -> None:
+    """Compile every kernel now (or load it from numba's on-disk cache), once per process.
+
+    The first call after installing compiles them (about 10-30 s on a loaded 2-core machine, then
+    cached in ``__pycache__``); a later process loads them (well under a second).
+    :class:`.inner.AlternatingMinimization` calls this when it is built, so that the compile time
+    falls outside a solver's clock (a stage's time budget) and the first inner iteration is not
+    thousands of times slower than the next. A no-op without numba."""
+    global _warmed
+    if _warmed or not ENABLED:
+        return
+    x = np.array([[0.5, -1.0], [0.0, 2.0]])
+    solve_vu_compiled(1.0, x, 1.0, x, 0.5, 0.1)
+    vu_layer_compiled(1.0, 1.0, 0.5, 0.1, x, 0.5, x, 1.0, x, x)
+    coupling_compiled(x.copy(), np.zeros(2), x, x, 0.1, 0.1, first=True)
+    G = np.eye(2) + 0.1
+    group_lasso_bcd_compiled(G, x, x, 0.1, 2, None, 1e-8, 2, None)
+    group_lasso_bcd_from_gradient(G, x, x, 0.1, 2, 1.0, 1e-8, 2)
+    wb_layer_compiled(x, x, x, 0.1, 1e-8, 2)
+    relative_change_compiled([x], [x + 1.0])
+    _warmed = True
+
+
 __all__ = [
     "BCD_BLOCK",
     "ENABLED",
@@ -575,5 +601,6 @@ __all__ = [
     "relative_change_compiled",
     "solve_vu_compiled",
     "vu_layer_compiled",
+    "warm_up",
     "wb_layer_compiled",
 ]

