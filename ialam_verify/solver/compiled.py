@@ -1,22 +1,33 @@
 r"""Compiled kernels of the inner iteration (optional: numba, the ``fast`` extra).
 
-Two kernels, each the compiled twin of a numpy implementation that stays the reference and the
-fallback when numba is not installed (or ``IALAM_NO_NUMBA=1`` is set):
+Each kernel is the compiled twin of a numpy computation that stays the reference and the fallback
+when numba is not installed (or ``IALAM_NO_NUMBA=1`` is set); ``tests/solver/test_solver_compiled.py``
+checks every one against it.
 
-- :func:`solve_vu_compiled`: the closed-form (v, u) step of :mod:`.vu_step`, one loop over the entries
-  with the operations of :func:`.vu_step._solve_vu_block` in the same order (same numbers; ``max`` and
-  ``min`` written as numpy's ``maximum``/``minimum`` are: the first argument on ties and NaN);
-- :func:`group_lasso_bcd_compiled`: the column block coordinate descent of :mod:`.wb_bcd` with the
-  same working set, updates and stopping test. The gradient :math:`R = WG` is kept current with
-  *blocked* updates: the columns of a block of ``BCD_BLOCK`` working-set columns are updated one after
-  the other (each update changes the block's own entries of ``R``: a small loop), then the rest of
-  ``R`` receives the block's changes in one matrix product :math:`G_{:,J}\Delta_J` (BLAS-3, where the
-  numpy path makes one rank-one BLAS-2 update per column). The iterates are the numpy path's up to
-  rounding; the numpy path restores ``R = WG`` by one product per sweep, this one does not (the
-  rank-one drift is rounding; the caller starts from a fresh ``WG`` at every ``run``).
+- (v, u) step, the same numbers as numpy (the same operations in the same order; ``max``/``min``
+  written as numpy's ``maximum``/``minimum``: the first argument on ties and NaN):
+  :func:`solve_vu_compiled` (:func:`.vu_step._solve_vu_block` entry by entry),
+  :func:`coupling_compiled` and :func:`vu_layer_compiled` (the coefficients of
+  :meth:`.inner.AlternatingMinimization.vu_step` formed inside the loop: one pass per layer where
+  numpy makes a dozen).
+- (w, b) step, the same iterates up to rounding: :func:`group_lasso_bcd_compiled`, the column block
+  coordinate descent of :mod:`.wb_bcd` with its working set, updates and stopping test. The gradient
+  :math:`R = WG` is kept current in *blocks* of ``BCD_BLOCK`` working-set columns: a block's rows first
+  receive the changes of the columns before it in this sweep in one product
+  :math:`G_{J,<s}\Delta_{<s}` (BLAS-3 with a long inner dimension), its columns are then updated one
+  after the other, and after the sweep each block's rows receive the later changes the same way (the
+  numpy path makes one rank-one BLAS-2 update per column and restores ``R = WG`` by a product per
+  sweep; this one does not: the difference is rounding, and the caller starts from a fresh ``WG`` at
+  every ``run``). :func:`group_lasso_bcd_from_gradient` starts from a given gradient and makes its
+  last sweep forward only (the updates the rest of that sweep reads: half the work);
+  :func:`wb_layer_compiled` is a whole small-layer step (means, constant rows, Gram matrix, solve,
+  bias) in one call.
+- :func:`relative_change_compiled`: the inner stopping measure in one pass per array.
 
-Why: on the 10-10-2 layers a sweep is a few dozen numpy calls on 10-entry vectors (microseconds each,
-all overhead), and on a 784-column first layer the numpy path spends a Python iteration per column.
+Why: on the 10-10-2 layers a step is a few dozen numpy calls on 10-entry vectors (microseconds each,
+all overhead), and on a 784-column first layer the numpy sweep spends a Python iteration per column.
+Compiling takes 20-25 s of CPU once after installing (numba's cache in ``__pycache__`` then serves
+every later process in about a second); :func:`warm_up` does it when a solver is built.
 
 ``ENABLED`` says whether the kernels are used; tests switch it off to compare both paths.
 """
