@@ -282,8 +282,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--floor",
         action="store_true",
-        help="also measure with one (w,b) proximal-gradient iteration per layer (not the solver's"
-        " budget: what the rest of an iteration costs)",
+        help="also measure with one (w,b) iteration (a proximal-gradient iteration or a sweep) per"
+        " layer (not the solver's budget: what the rest of an iteration costs)",
     )
     ap.add_argument(
         "--breakdown",
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.floor:
         floor = inner_ratios(CASES, repeat, clock=clock, wb_iterations=1)
         print(
-            "\nThe same with ONE (w,b) proximal-gradient iteration per layer (not the solver's budget;"
+            "\nThe same with ONE (w,b) iteration per layer (a sweep with bcd; not the solver's budget:"
         )
         print("what the rest of an iteration costs: the floor of this design)")
         print(f"{'sizes':<20}{'N':>7}{'inner [ms]':>12}{'products [ms]':>15}{'ratio':>8}")
