@@ -23,8 +23,15 @@ from typing import NamedTuple
 import numpy as np
 
 from ..model.problem import LiftedPoint, Problem
-from .vu_step import solve_vu
-from .wb_step import augmented_gram, centred_gram, largest_eigenvalue, wb_layer_step
+from . import compiled
+from .vu_step import _REAL, solve_vu
+from .wb_step import (
+    augmented_gram,
+    centred_gram,
+    largest_eigenvalue,
+    wb_layer_step,
+    wb_layer_step_from_output,
+)
 
 
 def augmented_lagrangian(
@@ -74,6 +81,14 @@ class AMState(NamedTuple):
     gram0: np.ndarray
     #: its largest eigenvalue (the Lipschitz constant of the first layer's (w, b) step)
     gram0_lmax: float
+    #: ``(W_1, W_1 G)``: the first layer's weights returned by the last (w, b) step and their product
+    #: with its Gram matrix (without the fixed rows), which the next step starts from instead of
+    #: recomputing it (block coordinate descent only; reset at every :meth:`~AlternatingMinimization.run`)
+    gram0_product: tuple[np.ndarray, np.ndarray] | None = None
+    #: ``(W_1, W_1 X + b_1, scale)``: the first layer's weights, the output the compiled (v, u) step
+    #: formed with them, and the stopping scale of the last (w, b) step that formed ``C``: the next
+    #: (w, b) step's gradient comes from it (``wb_step.wb_layer_step_from_output``; reset at every run)
+    layer0_output: tuple[np.ndarray, np.ndarray, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,10 @@ class AlternatingMinimization:
         :math:`N_\ell N_{\ell-1}^2` against :math:`N_\ell N_{\ell-1} N` for one product with the data,
         so layer :math:`\ell` gets at most ``max(3, ceil(wb_work * N / N_{l-1}))`` iterations (and
         ``wb_max_iter``). Warm starts carry the solve on across inner iterations, and an early stop
-        never increases the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget.
+        never increases the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget. (One
+        sweep per inner iteration on a 784-wide first layer at N = 1000 would meet the inner
+        iteration's speed goal, but ended MNIST runs with fewer exact zero columns:
+        ``docs/benchmarks.md`` section 5.)
     wb_solver : str
         Method of the (w, b) solves (``wb_step.WB_METHODS``).
     """
@@ -109,6 +127,10 @@ class AlternatingMinimization:
     wb_max_iter: int = 30
     wb_work: float = 2.0
     wb_solver: str = "bcd"
+
+    def __post_init__(self) -> None:
+        # the compiled kernels are compiled or loaded now, not inside a clocked run
+        compiled.warm_up()
 
     def wb_iteration_cap(self, ell: int) -> int:
         """Iteration cap of layer ``ell``'s (w, b) solve (see ``wb_work``)."""
@@ -127,29 +149,67 @@ class AlternatingMinimization:
         self, point: LiftedPoint, state: AMState, xi: list[np.ndarray], rho: float
     ) -> tuple[list[np.ndarray], list[np.ndarray], int]:
         """Solve (5): per layer, the group-lasso least squares on targets ``U + Xi / rho``."""
+        W, b, its, _, _ = self._wb_step(point, state, xi, rho)
+        return W, b, its
+
+    def _wb_step(
+        self, point: LiftedPoint, state: AMState, xi: list[np.ndarray], rho: float
+    ) -> tuple[list[np.ndarray], list[np.ndarray], int, tuple[np.ndarray, np.ndarray] | None, float]:
+        """:meth:`wb_step`, the ``gram0_product`` of the state after it and the first layer's stopping
+        scale."""
         prob = self.problem
         W, b = [], []
         its = 0
+        carried = state.gram0_product
+        fixed0, gram0 = self._input0
+        wg0 = carried[1] if carried is not None and carried[0] is point.W[0] else None
+        out0 = state.layer0_output
+        if out0 is not None and out0[0] is not point.W[0]:
+            out0 = None
+        carry = None
+        scale0 = np.nan
         for ell in range(prob.n_layers):
             P = prob.X if ell == 0 else point.V[ell - 1]
-            Wl, bl, info = wb_layer_step(
+            first = ell == 0
+            step = None
+            if first and out0 is not None and self.wb_solver == "bcd":
+                step = wb_layer_step_from_output(
+                    point.U[0] + xi[0] / rho,
+                    P,
+                    point.W[0],
+                    out0[1],
+                    prob.lambda_w / rho,
+                    gram=gram0,
+                    fixed_rows=fixed0,
+                    input_mean=self._data_mean,
+                    scale=out0[2],
+                    tol=self.wb_tol,
+                    max_iter=self.wb_iteration_cap(0),
+                )
+            Wl, bl, info = step if step is not None else wb_layer_step(
                 point.U[ell] + xi[ell] / rho,
                 P,
                 point.W[ell],
                 point.b[ell],
                 prob.lambda_w / rho,
-                gram=state.gram0 if ell == 0 else None,
-                gram_lmax=state.gram0_lmax if ell == 0 else None,
-                input_mean=self._data_mean if ell == 0 else None,
+                gram=gram0 if first else None,
+                gram_lmax=state.gram0_lmax if first else None,
+                input_mean=self._data_mean if first else None,
                 bias_bound=prob.relu_bias_bound,
                 tol=self.wb_tol,
                 max_iter=self.wb_iteration_cap(ell),
                 method=self.wb_solver,
+                gram_product=wg0 if first else None,
+                fixed_rows=fixed0 if first else None,
             )
+            if first:
+                scale0 = np.nan if info.scale is None else info.scale
+                if info.gram_product is not None:
+                    carry = (Wl, info.gram_product)
             W.append(Wl)
             b.append(bl)
             its += info.iterations
-        return W, b, its
+        return W, b, its, carry, scale0
 
     def vu_step(
         self,
@@ -173,6 +233,11 @@ class AlternatingMinimization:
         prob = self.problem
         L, N = prob.n_layers, prob.n_samples
         taus = proximal_taus(W, rho, self.tau1)
+        if compiled.ENABLED and all(isinstance(x, _REAL) for x in prob.beta):
+            V, U, output0 = self._vu_step_compiled(W, b, point, xi, rho, taus)
+            # for update(): the first layer's output with these weights (W[0] names it)
+            self._outputs["layer0"] = (W[0], output0)
+            return V, U
         # lin = W P + b and G = Xi + rho (U - lin), per layer; the operations are those of the plain
         # formulas (bit for bit the same values), written in place to spare temporaries
         Gs = []
@@ -219,6 +284,68 @@ class AlternatingMinimization:
             U_new.append(u)
         return V_new, U_new
 
+    def _vu_step_compiled(
+        self,
+        W: list[np.ndarray],
+        b: list[np.ndarray],
+        point: LiftedPoint,
+        xi: list[np.ndarray],
+        rho: float,
+        taus: list[float],
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """:meth:`vu_step` with the elementwise work in compiled loops (:mod:`.compiled`): the same
+        coefficients by the same operations in the same order, one pass per layer instead of a dozen;
+        also returns the first layer's output :math:`W_1X + b_1`."""
+        prob = self.problem
+        L, N = prob.n_layers, prob.n_samples
+        Gs = []
+        q0 = None
+        for ell in range(L):
+            P = prob.X if ell == 0 else point.V[ell - 1]
+            lin = W[ell] @ P  # becomes G in place
+            q = compiled.coupling_compiled(
+                lin, b[ell], point.U[ell], xi[ell], rho, self.tau1, first=ell == 0
+            )
+            if ell == 0:
+                q0, output0 = q
+            Gs.append(lin)
+        V_new, U_new = [], []
+        for ell in range(L):
+            if ell == L - 1:
+                a, t, PW, Vl = 2.0 * prob.lambda_v + 2.0 / N, 0.0, self._last_layer_p, None
+            else:
+                t = taus[ell + 1]
+                a, PW, Vl = 2.0 * prob.lambda_v + t, W[ell + 1].T @ Gs[ell + 1], point.V[ell]
+            if ell == 0:
+                c, Ul, Q = rho + self.tau1, None, q0
+            else:
+                c, Ul, Q = taus[ell], point.U[ell], Gs[ell]
+            v, u = compiled.vu_layer_compiled(a, c, prob.beta[ell], prob.alpha, PW, t, Vl, c, Ul, Q)
+            V_new.append(v)
+            U_new.append(u)
+        return V_new, U_new, output0
+
+    @cached_property
+    def _outputs(self) -> dict:
+        """What the last compiled :meth:`vu_step` formed that :meth:`update` passes on (the first
+        layer's output ``W_1 X + b_1``, with the ``W_1`` it belongs to)."""
+        return {}
+
+    @cached_property
+    def _input0(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first layer's fixed input rows (their columns are 0 in closed form, ``wb_layer_step``)
+        and its Gram matrix without them: both depend on the data only, computed once."""
+        X = self.problem.X
+        if self.problem.relu_bias_bound is None:
+            fixed = np.all(X == X[:, :1], axis=1) if X.shape[1] > 0 else np.ones(len(X), bool)
+            gram = centred_gram(X)
+            keep = np.flatnonzero(~fixed)
+        else:
+            fixed = ~np.any(X, axis=1)
+            gram = augmented_gram(X)
+            keep = np.append(np.flatnonzero(~fixed), X.shape[0])
+        return fixed, (gram[np.ix_(keep, keep)] if fixed.any() else gram)
+
     @cached_property
     def _data_mean(self) -> np.ndarray:
         """Row means of the data ``X``, the first layer's input (fixed for the whole run)."""
@@ -233,11 +360,26 @@ class AlternatingMinimization:
     def update(
         self, point: LiftedPoint, state: AMState, xi: list[np.ndarray], rho: float
     ) -> tuple[LiftedPoint, AMState]:
-        W, b, its = self.wb_step(point, state, xi, rho)
+        W, b, its, carry, scale0 = self._wb_step(point, state, xi, rho)
+        self._outputs.clear()
         V, U = self.vu_step(W, b, point, xi, rho)
-        err = _relative_change(V + U, point.V + point.U)
+        formed = self._outputs.pop("layer0", None)
+        output0 = None
+        if (
+            formed is not None
+            and formed[0] is W[0]
+            and self.problem.relu_bias_bound is None
+            and np.isfinite(scale0)
+        ):
+            output0 = (W[0], formed[1], scale0)
+        change = compiled.relative_change_compiled if compiled.ENABLED else _relative_change
+        err = change(V + U, point.V + point.U)
         new_state = state._replace(
-            iter_num=state.iter_num + 1, error=err, wb_iterations=state.wb_iterations + its
+            iter_num=state.iter_num + 1,
+            error=err,
+            wb_iterations=state.wb_iterations + its,
+            gram0_product=carry,
+            layer0_output=output0,
         )
         return LiftedPoint(W, b, V, U), new_state
 
@@ -252,7 +394,11 @@ class AlternatingMinimization:
         """Iterate :meth:`update` until the relative change is at most ``tol`` or ``max_iter``."""
         tol = self.tol if tol is None else tol
         state = (
-            self.init_state(point) if state is None else state._replace(iter_num=0, error=np.inf)
+            self.init_state(point)
+            if state is None
+            # W_1 G afresh at every run: the compiled sweeps update it without a restoring product
+            # and C of the first layer formed again (the stopping scale of the output-started steps)
+            else state._replace(iter_num=0, error=np.inf, gram0_product=None, layer0_output=None)
         )
         while state.iter_num < self.max_iter:
             point, state = self.update(point, state, xi, rho)

@@ -27,10 +27,11 @@ acceptance test, warm-started (Dai & Fletcher 2005; Wright, Nowak & Figueiredo 2
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import compiled
 from .wb_bcd import group_lasso_bcd
 
 
@@ -71,11 +72,16 @@ def _shrink_columns(Z: np.ndarray, t: float) -> None:
 
 @dataclass(frozen=True)
 class ProxGradInfo:
-    """What the proximal-gradient solve did: iterations, the final scaled prox-gradient residual, status."""
+    """What the proximal-gradient solve did: iterations, the final scaled prox-gradient residual, status;
+    ``gram_product`` is :math:`WG` at the returned ``W`` of the Gram-form problem solved (``"bcd"``
+    only; None otherwise), to be passed back as ``gram_product`` with the same Gram matrix."""
 
     iterations: int
     residual: float
     converged: bool
+    gram_product: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the stopping test's scale max(1, ||C||) (``"bcd"`` only)
+    scale: float | None = field(default=None, repr=False, compare=False)
 
 
 def prox_gradient_bb(
@@ -253,6 +259,8 @@ def wb_layer_step(
     max_iter: int = 500,
     input_mean: np.ndarray | None = None,
     method: str = "bcd",
+    gram_product: np.ndarray | None = None,
+    fixed_rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, ProxGradInfo]:
     r"""Solve :math:`\min_{W,b} \frac12\|T - WP - b1^T\|_F^2 + \text{lam}\,\|W\|_{2,1}` (b >= bias_bound if given).
 
@@ -278,6 +286,16 @@ def wb_layer_step(
         subproblem's optimality measure; ``"prox_grad"``: the proximal gradient method with BB steps
         (:func:`prox_gradient_bb`), stopping on its prox-gradient residual. ``tol`` and ``max_iter``
         (sweeps or iterations) mean the same for both.
+    gram_product : ndarray, optional
+        ``info.gram_product`` of the previous call that returned ``W0`` (``b0``) with the same ``P``
+        and ``gram``: the product of the warm start with the Gram matrix of the problem solved (the
+        fixed columns below removed), which spares that product (the first layer's, 784 x 784 on
+        MNIST, carried across inner iterations by :class:`.inner.AlternatingMinimization`).
+        ``"bcd"`` only (ignored by ``"prox_grad"``).
+    fixed_rows : ndarray of bool (N_{l-1},), optional
+        The rows of ``P`` whose columns are 0 in closed form (below), if already known (the first
+        layer's input is fixed). With it, a given ``gram`` must be the Gram matrix *without* those
+        rows and columns (the bias's kept), as the solve uses it.
 
     Exact zeros in closed form (both methods): a column whose input row is constant over the samples
     is exactly 0 at the minimum when ``b`` is unbounded (its effect :math:`w_jc1^T` is a bias, absorbed
@@ -286,26 +304,43 @@ def wb_layer_step(
     """
     if method not in WB_METHODS:
         raise ValueError(f"method must be one of {WB_METHODS}; got {method!r}")
+    if (
+        compiled.ENABLED
+        and method == "bcd"
+        and bias_bound is None
+        and gram is None
+        and fixed_rows is None
+        and P.shape[1] > 0
+    ):  # the whole step in one compiled call (its set-up is most of the time on small layers)
+        fast = compiled.wb_layer_compiled(T, P, W0, lam, tol, max_iter)
+        if fast is not None:
+            W, b, it, res, conv = fast
+            return W, b, ProxGradInfo(it, res, conv)
     N = P.shape[1]
     n_in = P.shape[0]
     pbar = P.mean(axis=1) if input_mean is None else input_mean
     tbar = T.mean(axis=1)
     # rows whose column is 0 in closed form (see the docstring): constant rows, or only zero rows
     # under a bias bound (a nonzero constant row then plays the part of a bias past its bound)
-    if bias_bound is None:
+    if fixed_rows is not None:
+        fixed = fixed_rows
+    elif bias_bound is None:
         fixed = np.all(P == P[:, :1], axis=1) if N > 0 else np.ones(n_in, dtype=bool)
     else:
         fixed = ~np.any(P, axis=1)
     keep = np.flatnonzero(~fixed) if fixed.any() else None
+    # a given Gram matrix is already without the fixed rows when the caller passed fixed_rows
+    reduce_gram = fixed_rows is None or gram is None
     if bias_bound is None:
         G = gram if gram is not None else centred_gram(P, pbar)
         C = T @ P.T
         C -= N * np.outer(tbar, pbar)
         Ws = W0
         if keep is not None:  # the problem without the fixed columns: rows and columns of G dropped
-            G, C, Ws = G[np.ix_(keep, keep)], C[:, keep], W0[:, keep]
+            G = G[np.ix_(keep, keep)] if reduce_gram else G
+            C, Ws = C[:, keep], W0[:, keep]
         Ws, info = _solve(method, G, C, Ws, lam, n_in - int(fixed.sum()), None, tol, max_iter,
-                          gram_lmax if gram is not None else None)  # fmt: skip
+                          gram_lmax if gram is not None else None, gram_product)  # fmt: skip
         W = _scatter(Ws, keep, W0.shape)
         return W, tbar - W @ pbar, info
     G = gram if gram is not None else augmented_gram(P)
@@ -318,12 +353,62 @@ def wb_layer_step(
     n_pen = n_in
     if keep is not None:
         keep = np.append(keep, n_in)  # the bias column stays
-        G, C, Wb0 = G[np.ix_(keep, keep)], C[:, keep], Wb0[:, keep]
+        G = G[np.ix_(keep, keep)] if reduce_gram else G
+        C, Wb0 = C[:, keep], Wb0[:, keep]
         n_pen = len(keep) - 1
     Wb, info = _solve(method, G, C, Wb0, lam, n_pen, bias_bound, tol, max_iter,
-                      gram_lmax if gram is not None else None)  # fmt: skip
+                      gram_lmax if gram is not None else None, gram_product)  # fmt: skip
     Wb = _scatter(Wb, keep, (W0.shape[0], n_in + 1))
     return Wb[:, :n_in].copy(), Wb[:, n_in].copy(), info
+
+
+def wb_layer_step_from_output(
+    T: np.ndarray,
+    P: np.ndarray,
+    W0: np.ndarray,
+    output: np.ndarray,
+    lam: float,
+    *,
+    gram: np.ndarray,
+    fixed_rows: np.ndarray,
+    input_mean: np.ndarray,
+    scale: float,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, ProxGradInfo] | None:
+    r""":func:`wb_layer_step` (unbounded ``b``, ``"bcd"``, compiled) started from the layer's output.
+
+    The centred problem's gradient at the warm start is
+    :math:`W_0G - C = (W_0P_c - T_c)P_c^T = (W_0P + b_01^T - T)_cP^T` (:math:`A_c`: the row means
+    removed; :math:`A_cP_c^T = A_cP^T`), so with ``output`` :math:`= W_0P + b_0 1^T`, which the (v, u)
+    step forms anyway, one product with ``P`` gives it: the product :math:`TP^T` the usual path makes
+    (for ``C``), and neither :math:`C` nor :math:`W_0G`. The last sweep is forward only
+    (:func:`.compiled.group_lasso_bcd_from_gradient`): half the updates of :math:`WG` a full sweep
+    makes. What differs from :func:`wb_layer_step`: the iterates are the same up to rounding, but
+    the stopping test's scale :math:`\max(1, \|C\|)` is ``scale`` (the caller's, from an earlier
+    solve: ``C`` is not formed) and after a forward-only sweep ``info.residual`` is the one at its start.
+
+    ``gram`` and ``fixed_rows`` as in :func:`wb_layer_step` (``gram`` without the fixed rows, finite),
+    ``input_mean`` the row means of ``P``. Returns None where it does not apply (numba absent, data
+    not finite, a kept column with :math:`G_{jj} \le 0`): then call :func:`wb_layer_step`.
+    """
+    if not compiled.ENABLED:
+        return None
+    M = np.subtract(output, T)
+    mbar = M.mean(axis=1)
+    grad = M @ P.T
+    grad -= P.shape[1] * np.outer(mbar, input_mean)  # (M - mbar 1^T) P^T
+    keep = np.flatnonzero(~fixed_rows) if fixed_rows.any() else None
+    Ws = W0
+    if keep is not None:
+        grad, Ws = grad[:, keep], W0[:, keep]
+    Ws, it, res, converged = compiled.group_lasso_bcd_from_gradient(
+        gram, grad, Ws, lam, Ws.shape[1], scale, tol, max_iter
+    )
+    if Ws is None:
+        return None
+    W = _scatter(Ws, keep, W0.shape)
+    return W, T.mean(axis=1) - W @ input_mean, ProxGradInfo(it, res, converged, None, scale)
 
 
 #: the (w, b) subproblem solvers :func:`wb_layer_step` knows (the ``wb_solver`` setting)
@@ -350,13 +435,15 @@ def _solve(
     tol: float,
     max_iter: int,
     lipschitz: float | None,
+    gram_product: np.ndarray | None = None,
 ) -> tuple[np.ndarray, ProxGradInfo]:
     r"""The Gram-form problem (``n_pen`` penalized leading columns; a bounded last column if
     ``bias_bound``) by ``method``; ``lipschitz`` bounds :math:`\lambda_{\max}(G)` (prox_grad only)."""
     if method == "bcd":
         W, binfo = group_lasso_bcd(
-            G, C, W0, lam, n_pen=n_pen, bias_bound=bias_bound, tol=tol, max_iter=max_iter
-        )
+            G, C, W0, lam, n_pen=n_pen, bias_bound=bias_bound, tol=tol, max_iter=max_iter,
+            gram_product=gram_product,
+        )  # fmt: skip
         return W, ProxGradInfo(*binfo)
     if bias_bound is None:
         prox = _group_lasso_prox(lam)

@@ -183,9 +183,12 @@ def test_vu_step_is_the_exact_minimizer(sizes, n, seed, relu):
 
 # ------------------------------------------------------------ the per-entry coefficients
 def captured_coefficients(monkeypatch, am, W, b, pt, xi, rho):
-    """Run ``vu_step`` with ``solve_vu`` wrapped, recording its arguments layer by layer."""
+    """Run ``vu_step`` with ``solve_vu`` wrapped, recording its arguments layer by layer (the numpy
+    path: the compiled one forms the same coefficients inside its loop, ``==`` by
+    ``test_solver_compiled.py``)."""
     calls = []
     real = inner_mod.solve_vu
+    monkeypatch.setattr(inner_mod.compiled, "ENABLED", False)
 
     def spy(a, p, c, q, beta, alpha):
         calls.append(tuple(np.broadcast_arrays(*(np.asarray(x, float) for x in (a, p, c, q)))))

@@ -425,7 +425,16 @@ def test_wb_step_method_and_whole_iterations_match_the_plain_formulas(seed, size
     for it in range(3):
         Wg, bg, its_g = am.wb_step(got, state, xi, rho)
         We, be, its_e = ref.wb_step_reference(am, expected, state, xi, rho)
-        assert its_g == its_e, (it, its_g, its_e)
+        inputs = [prob.X, *got.V[:-1]]
+        if relu:
+            fixed = any(np.any(~np.any(P, axis=1)) for P in inputs)
+        else:
+            fixed = any(np.any(np.all(P == P[:, :1], axis=1)) for P in inputs)
+        # a fixed input row's column is 0 in closed form now (test_solver_wb_bcd.py), where the
+        # reference iterated on it: the same minimizer, maybe another count (hypothesis: sizes
+        # (1, 1, 1), n = 2, an all-zero V_1 under the bias bound, 6 against 7)
+        if not fixed:
+            assert its_g == its_e, (it, its_g, its_e)
         for name, g, r in zip(("W", "b"), (Wg, bg), (We, be), strict=True):
             for ell in range(prob.n_layers):
                 assert_close(g[ell], r[ell], f"iteration {it}, {name}[{ell}]")
