@@ -3,11 +3,11 @@
 
 Prints, in one run:
 
-1. the talk's synthetic shapes L2/L3/L4, N = 500, ``--seeds`` data seeds each: runs ending feasible,
-   runs certified (KKT of (PP) holds), the median TrainErr ratio pipeline / Adam, exact zero columns;
-   Adam and prox-Adam (torch, full batch, learning rate tuned on a grid on seed 0 of each shape) start
-   from the pipeline's own initial network and run for the pipeline's training seconds (verdict
-   excluded);
+1. the talk's synthetic shapes L2/L3/L4, N = 500, ``--seeds`` data seeds each (from
+   ``--first-seed``, default 0): runs ending feasible, runs certified (KKT of (PP) holds), the median
+   TrainErr ratio pipeline / Adam and its per-seed values, exact zero columns; Adam and prox-Adam
+   (torch, full batch, learning rate tuned on a grid on the first seed of each shape) start from the
+   pipeline's own initial network and run for the pipeline's training seconds (verdict excluded);
 2. with ``--mnist PATH``: MNIST N = 1000, 784-100-50-10: test accuracy (on the 10,000 official test
    images), exact zero columns beyond the always-zero pixels, certified or not; Adam and prox-Adam
    from the same network for the same seconds; if the goal is not met at lambda_w 1e-4 and the
