@@ -26,8 +26,9 @@ moves it by about 1 % at most (it brings the certificate); both end on their own
 Until 2026-11-30 the warm-up ran a fixed 5000 iterations (5 s); on L4 (seeds 10-17 and 20-26) the
 stall rule fires before 5000 steps on 4 of 15 seeds (constant-rate Adam circling a kink) while 11
 still make progress there (5179 to 20000 steps). The stall stop with restarts
-spends the seconds where objective (1) still falls (on L4, seeds 10-17 and 20-26, the warm-up alone:
-lower TrainErr on 7 of 15 seeds, never higher); it does not change which basin a run reaches, which
+spends the seconds where objective (1) still falls (on L4, the warm-up alone, against the fixed 5000
+steps: lower TrainErr on 12 of 14 seeds 10-17 and 20-25, equal on 2, never higher); it does not
+change which basin a run reaches, which
 decides most of the ratio to Adam (``docs/benchmarks.md`` section 1 gives the per-seed spread).
 A warm-up of a fixed 20000 iterations (20 s) with longer rate trials and the refinement's release
 rule "B" (keep training through pieces) were measured and not adopted: the first moved the median
