@@ -220,14 +220,16 @@ class WarmupSettings(_Validated):
     r"""The built-in warm-up (:func:`~.warmup.warmup`): Adam with a proximal group-lasso step.
 
     ``lr`` ``None`` tries a few learning rates briefly and keeps the best (:mod:`.warmup`).
+    ``max_iter`` and ``max_seconds`` are caps: a full-batch run stops earlier once objective (1)
+    stalls (:data:`~.warmup.STALL_PATIENCE` steps without real progress; :mod:`.warmup`).
     ``batch_size`` ``None`` chooses by N: full batch up to :data:`~.warmup.FULL_BATCH_MAX_N` samples,
     minibatches of :data:`~.warmup.MINIBATCH_SIZE` above (:func:`~.warmup.batch_size_for`); the
     minibatches are drawn without replacement, one shuffle per epoch, from ``seed``.
     """
 
     GROUP = "warmup"
-    max_seconds: float = 5.0
-    max_iter: int = 5000
+    max_seconds: float = 10.0
+    max_iter: int = 20000
     lr: float | None = None
     batch_size: int | None = None
     seed: int = 0
