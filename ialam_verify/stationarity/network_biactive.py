@@ -229,15 +229,41 @@ def _branch_check(dec, rp, sol, nu, w) -> tuple[float, dict]:
     return r, wit
 
 
+#: most nodes the coverage check visits; above it the regions are not counted as covering (so no
+#: "fails" from them): the check is exponential in the biactive entries where regions overlap
+MAX_COVER_NODES = 200_000
+
+
 def covered(notion: str, regions: list[tuple[np.ndarray, np.ndarray]], K: int) -> bool:
     """Whether the union of region patterns contains every combination of the closed sign cells
-    of ``notion`` (:func:`~.kernel.pair_cells`) over ``K`` biactive entries."""
+    of ``notion`` (:func:`~.kernel.pair_cells`) over ``K`` biactive entries.
+
+    A depth-first walk over the cells, entry by entry, keeping the regions that still contain the
+    combination. A subtree is covered at once when one remaining region contains every cell at every
+    entry below (its tail is free); the walk gives up (False: not shown to cover) after
+    :data:`MAX_COVER_NODES` nodes."""
     cells = pair_cells(notion)
+    # tail[r][d]: region r contains every cell at every entry from d on
+    tail = []
+    for nu, w in regions:
+        full = [all(c[0] in _CONTAINS[nu[d]] and c[1] in _CONTAINS[w[d]] for c in cells) for d in range(K)]
+        t = [True] * (K + 1)
+        for d in range(K - 1, -1, -1):
+            t[d] = t[d + 1] and full[d]
+        tail.append(t)
+    visited = 0
+
+    class _TooLarge(Exception):
+        pass
 
     def rec(regs: list[int], depth: int) -> bool:
+        nonlocal visited
+        visited += 1
+        if visited > MAX_COVER_NODES:
+            raise _TooLarge
         if not regs:
             return False
-        if depth == K:
+        if depth == K or any(tail[r][depth] for r in regs):
             return True
         return all(
             rec([r for r in regs if c[0] in _CONTAINS[regions[r][0][depth]]
@@ -245,7 +271,10 @@ def covered(notion: str, regions: list[tuple[np.ndarray, np.ndarray]], K: int) -
             for c in cells
         )
 
-    return rec(list(range(len(regions))), 0)
+    try:
+        return rec(list(range(len(regions))), 0)
+    except _TooLarge:
+        return False
 
 
 # ------------------------------------------------------------------------------ deciding
@@ -334,7 +363,8 @@ def decide_pair_notion(dec, notion: str, max_nodes: int = MAX_NODES):
             stack.append(child)
     pats = [(r.nu, r.w) for r in regions]
     if not covered(notion, pats, K):
-        return _undet("the proved regions do not cover the set", best)
+        return _undet("the proved regions are not shown to cover the set (or the coverage check "
+                      "stopped after MAX_COVER_NODES nodes)", best)
     worst = min(r.bound for r in regions)
     res = NetworkNotionResult(
         Verdict.fails(f"{len(regions)} branch regions over {K} biactive entries ({nodes} LPs), each "
