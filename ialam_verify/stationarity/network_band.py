@@ -54,15 +54,9 @@ def flag_values(problem: Problem, point: LiftedPoint, kind: str, data: PointData
     """Per layer the values compared with the threshold, ``(G, H, K)``: :math:`v - u`,
     :math:`v - \alpha u` and :math:`|u|` ((PP) only; None for (P), whose kink flag is never on),
     and per layer the column norms (+inf when there is no group term). ``data``: the point's
-    :class:`.network_data.PointData`, whose gaps are reused."""
-    if data is not None:
-        ent = [(g, h, k if kind == "PP" else None) for g, h, k in data.gaps(kind)]
-    else:
-        al = problem.alpha
-        ent = [
-            (V - U, V - al * U, np.abs(U) if kind == "PP" else None)
-            for V, U in zip(point.V, point.U, strict=True)
-        ]
+    :class:`.network_data.PointData`, whose gaps are reused (a fresh one without it)."""
+    data = PointData.of(problem, point, data)
+    ent = [(g, h, k if kind == "PP" else None) for g, h, k in data.gaps(kind)]
     cols = [
         np.linalg.norm(W, axis=0) if problem.lambda_w > 0 else np.full(W.shape[1], np.inf)
         for W in point.W

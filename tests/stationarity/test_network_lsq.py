@@ -83,17 +83,13 @@ def test_least_squares_matches_dense_lstsq_and_is_orthogonal(case):
     assert np.abs(rp.B.T @ r_mf[rp.rows]).max() <= 1e-9 * scale
 
 
-def test_too_many_free_entries_or_pp_is_refused():
+def test_too_many_free_entries_or_pp_is_refused(monkeypatch):
     dec = decider(3, (3, 4, 2), 0, 0.0, True)
     wit0, _ = dec.default_witness("W")
     from ialam_verify.stationarity import network_lsq
 
-    old = network_lsq.MAX_FREE
-    try:
-        network_lsq.MAX_FREE = 0
-        assert least_squares_witness(dec.st, wit0, dec.blocks(wit0)) is None
-    finally:
-        network_lsq.MAX_FREE = old
+    monkeypatch.setattr(network_lsq, "MAX_FREE", 0)
+    assert least_squares_witness(dec.st, wit0, dec.blocks(wit0)) is None
     pp = _Decider(dec.p, dec.pt, "PP", 1e-6, 1e-9, 64)
     with pytest.raises(ValueError, match="kind 'P'"):
         least_squares_witness(pp.st, wit0, dec.blocks(wit0))
