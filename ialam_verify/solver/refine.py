@@ -266,8 +266,9 @@ class _Refiner:
         lam = np.maximum(np.abs(lam), max(1e-8 * top, 1e-300)) + self.damping * top
         return -Z @ (Q @ ((Q.T @ (Z.T @ r)) / lam))
 
-    def line_search(self, theta, pattern, zero_cols, ev, h_free, F0):
-        """Backtracking with crossing cuts (module docstring). Returns the accepted state or ``None``."""
+    def line_search(self, theta, pattern, zero_cols, ev, h_free, F0, deadline: float = math.inf):
+        """Backtracking with crossing cuts (module docstring). Returns the accepted state or ``None``
+        (also when a halving would begin past ``deadline``, a ``time.perf_counter()`` value)."""
         lay = self.lay
         h = np.zeros(lay.n)
         h[ev["free"]] = h_free
@@ -296,7 +297,9 @@ class _Refiner:
                     a_ev, event = float(a[j]), ("column", l, j)
         a = min(1.0, a_ev)
         eps_f = 4.0 * np.finfo(float).eps * max(1.0, abs(F0))
-        for _ in range(self.s.max_backtracks):
+        for trial in range(self.s.max_backtracks):
+            if trial > 0 and time.perf_counter() > deadline:
+                return None
             P2, Z2 = pattern, zero_cols
             th = theta + a * h
             hit = event is not None and a == a_ev
@@ -369,6 +372,11 @@ class _Refiner:
         return th, P3, Z3, F1
 
 
+#: seconds of the final evaluation, multipliers and release test in units of one evaluation's
+#: (measured at MNIST N = 60000, 784-200-100-10: 7.4 s against 3.0 s): reserved inside max_seconds
+FINISH_EVALUATIONS = 2.5
+
+
 def _initial_state(problem: Problem, lay: ParamLayout, W, b, kink_tol: float):
     U, _ = forward(W, b, problem.X, problem.alpha)
     scale = kink_tol * max(1.0, max(float(np.max(np.abs(Ul))) for Ul in U))
@@ -437,32 +445,54 @@ def refine(
     cg_budget = settings.cg_max_iter
     r_hist: list[float] = []
     no_progress = 0
+    # the time cap is kept by prediction (at N = 60000 one iteration took 13 s against a 12 s cap
+    # when the clock was read only between Hessian-vector products, and the final evaluation and
+    # multipliers 7 s more): the steps end by a deadline that leaves FINISH_EVALUATIONS evaluations'
+    # seconds for the final multipliers; an iteration is not begun when the last one's seconds would
+    # carry it past the deadline, nor a Newton step when an evaluation's seconds say the direction
+    # and its line search cannot both end before it
+    t_iteration = t_eval = 0.0
+
+    def deadline() -> float:
+        return t_start + settings.max_seconds - FINISH_EVALUATIONS * t_eval
+
+    ev: dict[str, Any] | None = None  # the evaluation at the current (theta, pattern, zero_cols)
     try:
         while True:
             if it >= settings.max_iter:
                 status = "max_iter"
                 break
-            if time.perf_counter() - t_start > settings.max_seconds:
+            if time.perf_counter() + t_iteration > deadline():
                 status = "max_seconds"
                 break
-            ev = rf.evaluate(theta, pattern, zero_cols)
+            t_begin = time.perf_counter()
+            if ev is None:
+                ev = rf.evaluate(theta, pattern, zero_cols)
+                t_eval = time.perf_counter() - t_begin
             rnorm = float(np.max(np.abs(ev["r"]), initial=0.0))
             r_hist.append(rnorm)
             # rounding floor: within 10 grad_tol and no halving over the last 4 steps counts as stationary
             floor = len(r_hist) > 4 and rnorm <= 10 * settings.grad_tol and rnorm > 0.5 * min(r_hist[-5:-1])
             step_kind, res = None, None
             if rnorm > settings.grad_tol and not floor:
+                # a direction costs at least one Hessian-vector product and its line search one
+                # evaluation, each about an evaluation's seconds
+                end = deadline()
+                if time.perf_counter() + 2.0 * t_eval > end:
+                    status = "max_seconds"
+                    break
                 # after a step cut short by a crossing, the next one usually is too: spend little on it
                 if int(np.count_nonzero(ev["free"])) <= settings.dense_max:
                     h = rf.dense_newton_direction(ev, zero_cols)
                 else:
-                    h = rf.newton_direction(
-                        ev, zero_cols, cg_budget, deadline=t_start + settings.max_seconds
-                    )
-                res = rf.line_search(theta, pattern, zero_cols, ev, h, F)
+                    h = rf.newton_direction(ev, zero_cols, cg_budget, deadline=end - t_eval)
+                res = rf.line_search(theta, pattern, zero_cols, ev, h, F, deadline=end)
                 step_kind = "newton"
+                if res is None and time.perf_counter() > end:
+                    status = "max_seconds"
+                    break
                 if res is None:
-                    res = rf.line_search(theta, pattern, zero_cols, ev, -ev["r"], F)
+                    res = rf.line_search(theta, pattern, zero_cols, ev, -ev["r"], F, deadline=end)
                     step_kind = "gradient"
                 if res is None and rnorm > 1e3 * settings.grad_tol:
                     res = None  # fall through to the release test only when nearly stationary
@@ -472,6 +502,7 @@ def refine(
             if res is not None:
                 F_before = F
                 theta, pattern, zero_cols, F, a_taken, event = res
+                ev = None
                 # Levenberg damping: raised after a short step not cut by a crossing (a nearly flat
                 # direction, e.g. the rescaling symmetry of the layers), lowered after a full step
                 if event is None and a_taken < 0.1:
@@ -502,6 +533,7 @@ def refine(
                     continue
                 releases += len(chosen)
                 theta, pattern, zero_cols, F = out
+                ev = None
                 r_hist.clear()
                 step_kind, event = f"release x{len(chosen)}", None
                 if releases > settings.max_releases:
@@ -509,6 +541,7 @@ def refine(
                     it += 1
                     break
             it += 1
+            t_iteration = time.perf_counter() - t_begin
             n_k = int(sum(np.count_nonzero(P == 0) for P in pattern))
             n_z = int(sum(np.count_nonzero(z) for z in zero_cols))
             rec = dict(iteration=it, objective=F, reduced_gradient=rnorm, kinks=n_k, zero_columns=n_z,
@@ -523,13 +556,15 @@ def refine(
     except KeyboardInterrupt:
         status = "interrupted"
     return _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_start, history,
-                   t_start, tolerances)
+                   t_start, tolerances, ev)
 
 
 def _finish(problem, rf, theta, pattern, zero_cols, status, it, releases, F, F_start, history, t_start,
-            tolerances) -> RefineResult:
+            tolerances, ev=None) -> RefineResult:
+    # ev: the loop's evaluation when it is at the returned (theta, pattern, zero_cols), else None
     lay, s = rf.lay, rf.s
-    ev = rf.evaluate(theta, pattern, zero_cols)
+    if ev is None:
+        ev = rf.evaluate(theta, pattern, zero_cols)
     W, b = lay.unpack(theta.copy())
     W = [Wl.copy() for Wl in W]
     b = [bl.copy() for bl in b]

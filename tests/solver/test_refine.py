@@ -266,3 +266,43 @@ def test_cg_step_honours_the_deadline(monkeypatch):
     h_late = rf.newton_direction(ev, zero_cols, 50, deadline=0.0)
     assert n_free > 1 and len(calls) == 1, (n_free, len(calls))
     assert float(h_late @ ev["r"]) < 0 and float(h_free @ ev["r"]) < 0  # both descent directions
+
+
+def test_time_cap_is_kept_by_prediction(monkeypatch):
+    """On a fake clock where only an evaluation takes time (3 units) and a cap of 20: the steps end
+    by 20 - 2.5 * 3 = 12.5 (the final multipliers' reserve). Iterations 1 and 2 run (evaluations
+    end at 3 and 6, a Newton step needs about 2 evaluations: 6 + 6 <= 12.5); the third is not begun
+    past its evaluation (9 + 6 > 12.5), and the final multipliers reuse that evaluation: 3
+    evaluations, the clock ends at 9 with 7.5 of its 20 left for the finish. Without the cap the run
+    goes on through the same first steps."""
+    import types
+
+    import ialam_verify.solver.refine as rmod
+
+    pr = small_problem((10, 4, 2), 50, 0, lambda_w=1e-3)
+    W, b = adam_start(pr, 300, seed=0)
+    clock = [0.0]
+    calls = []
+    monkeypatch.setattr(rmod, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+    real = rmod._Refiner.evaluate
+
+    def slow_evaluate(self, *a, **k):
+        calls.append(1)
+        clock[0] += 3.0
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(rmod._Refiner, "evaluate", slow_evaluate)
+    assert rmod.FINISH_EVALUATIONS == 2.5
+    res = refine(pr, W, b, settings={"max_seconds": 20.0, "certify": "none"})
+    assert (res.status, res.iterations, len(calls), clock[0]) == ("max_seconds", 2, 3, 9.0)
+    assert res.seconds == 9.0
+    # a cap too short for one Newton step: no step, one evaluation, reused by the finish
+    calls.clear()
+    clock[0] = 0.0
+    res_short = refine(pr, W, b, settings={"max_seconds": 10.0, "certify": "none"})
+    assert (res_short.status, res_short.iterations, len(calls)) == ("max_seconds", 0, 1)
+    clock[0] = 0.0
+    free = refine(pr, W, b, settings={"max_seconds": 1e9, "certify": "none"})
+    assert free.iterations > 2 and free.status != "max_seconds"
+    # the clock changes no decision before the cap: the same first steps
+    assert free.history[:2] == res.history
