@@ -109,12 +109,13 @@ class AlternatingMinimization:
     wb_work : float
         Work budget of a (w, b) solve relative to the layer's unavoidable products: an iteration costs
         :math:`N_\ell N_{\ell-1}^2` against :math:`N_\ell N_{\ell-1} N` for one product with the data,
-        so layer :math:`\ell` gets at most ``max(3, ceil(wb_work * N / N_{l-1}))`` iterations (and
-        ``wb_max_iter``). Warm starts carry the solve on across inner iterations, and an early stop
-        never increases the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget. (One
-        sweep per inner iteration on a 784-wide first layer at N = 1000 would meet the inner
-        iteration's speed goal, but ended MNIST runs with fewer exact zero columns:
-        ``docs/benchmarks.md`` section 5.)
+        so layer :math:`\ell` gets ``max(1, floor(wb_work * N / N_{l-1}))`` iterations (and at most
+        ``wb_max_iter``): with the default 1 its solve costs at most one product with its input.
+        Warm starts carry the solve on across inner iterations, and an early stop never increases
+        the value (``docs/algorithm.md`` 3.1). ``inf`` disables the budget. (On MNIST, 784-100-50-10,
+        N = 1000 that is one sweep of the first layer per inner iteration, which meets the speed goal;
+        ``wb_work = 2`` with at least 3 sweeps, the rule before, ended runs with a few more exact zero
+        columns at lambda_w 1e-4 and as many at 1e-3: ``docs/benchmarks.md`` section 5.)
     wb_solver : str
         Method of the (w, b) solves (``wb_step.WB_METHODS``).
     """
@@ -125,7 +126,7 @@ class AlternatingMinimization:
     max_iter: int = 20
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
-    wb_work: float = 2.0
+    wb_work: float = 1.0
     wb_solver: str = "bcd"
 
     def __post_init__(self) -> None:
@@ -137,8 +138,8 @@ class AlternatingMinimization:
         if not np.isfinite(self.wb_work):
             return self.wb_max_iter
         n_in = self.problem.sizes[ell]
-        budget = int(np.ceil(self.wb_work * self.problem.n_samples / n_in))
-        return min(self.wb_max_iter, max(3, budget))
+        budget = int(np.floor(self.wb_work * self.problem.n_samples / n_in))
+        return min(self.wb_max_iter, max(1, budget))
 
     def init_state(self, point: LiftedPoint) -> AMState:
         X = self.problem.X

@@ -168,7 +168,7 @@ class InnerSettings(_Validated):
     tol_min: float = 1e-7
     wb_tol: float = 1e-6
     wb_max_iter: int = 30
-    wb_work: float = 2.0
+    wb_work: float = 1.0
     wb_solver: str = "bcd"
 
 

@@ -24,11 +24,14 @@ def _problem(sizes, n):
 def test_iteration_cap_follows_the_work_budget():
     prob = _problem((40, 6, 2), 50)
     am = AlternatingMinimization(prob, 0.01, wb_max_iter=30, wb_work=2.0)
-    # layer 0: ceil(2 * 50 / 40) = 3; layer 1: ceil(2 * 50 / 6) = 17
-    assert [am.wb_iteration_cap(0), am.wb_iteration_cap(1)] == [3, 17]
+    # layer 0: floor(2 * 50 / 40) = 2; layer 1: floor(2 * 50 / 6) = 16
+    assert [am.wb_iteration_cap(0), am.wb_iteration_cap(1)] == [2, 16]
+    default = AlternatingMinimization(prob, 0.01)  # wb_work = 1: floor(50 / 40) = 1, floor(50 / 6) = 8
+    assert [default.wb_iteration_cap(0), default.wb_iteration_cap(1)] == [1, 8]
+    assert AlternatingMinimization(prob, 0.01, wb_max_iter=5).wb_iteration_cap(1) == 5
     assert AlternatingMinimization(prob, 0.01, wb_work=float("inf")).wb_iteration_cap(0) == 30
     tiny = AlternatingMinimization(prob, 0.01, wb_work=1e-9)
-    assert tiny.wb_iteration_cap(0) == 3  # never fewer than three iterations
+    assert tiny.wb_iteration_cap(0) == 1  # never fewer than one iteration
 
 
 def _objective(G, C, W, lam):
