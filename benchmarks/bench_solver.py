@@ -432,27 +432,38 @@ def frontier_part(path: str, png: str, tune_s: float) -> list[dict]:
 
 
 def plot_frontier(pts: dict[str, list[tuple[int, float]]], lambdas, png: str) -> None:
-    """Test accuracy against exact zero columns, one line per method, points labelled by lambda_w."""
+    """Test accuracy against exact zero columns, one line per method, points labelled by lambda_w.
+
+    Points of a method at the same column count (prox-Adam's all sit at 0) get their labels in one
+    column beside them, 11 points apart in order of accuracy and joined to their points by thin
+    lines, so that labels never overlap however close the accuracies are."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.transforms import offset_copy
 
     fig, ax = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
-    styles = (("tab:blue", "o", "-", (6, -12)), ("tab:orange", "s", "--", (8, 4)))
-    for (name, p), (color, marker, line, offset) in zip(pts.items(), styles, strict=True):
+    styles = (("tab:blue", "o", "-", 10), ("tab:orange", "s", "--", 14))
+    for (name, p), (color, marker, line, dx) in zip(pts.items(), styles, strict=True):
         z, a = zip(*p, strict=True)
-        ax.plot(z, [100 * x for x in a], color=color, marker=marker, linestyle=line, label=name)
-        # one label per position (coincident points share it), alternating above and below
-        labels: dict[tuple[int, float], list[str]] = {}
-        for zi, ai, lw in zip(z, a, lambdas, strict=True):
-            labels.setdefault((zi, ai), []).append(f"{lw:g}")
-        for k, ((zi, ai), text) in enumerate(labels.items()):
-            dy = offset[1] if k % 2 == 0 else -offset[1] - 4
-            ax.annotate(
-                ", ".join(text), (zi, 100 * ai), textcoords="offset points",
-                xytext=(offset[0], dy), fontsize=8, color=color,
-            )  # fmt: skip
+        acc = [100 * x for x in a]
+        ax.plot(z, acc, color=color, marker=marker, linestyle=line, label=name)
+        groups: dict[int, list[tuple[float, str]]] = {}
+        for zi, ai, lw in zip(z, acc, lambdas, strict=True):
+            groups.setdefault(zi, []).append((ai, f"{lw:g}"))
+        for zi, members in groups.items():
+            members.sort(reverse=True)
+            centre = sum(ai for ai, _ in members) / len(members)
+            for k, (ai, text) in enumerate(members):
+                dy = 11.0 * ((len(members) - 1) / 2 - k)  # points from the group's centre
+                where = offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points")
+                ax.annotate(
+                    text, (zi, ai), xytext=(zi, centre), textcoords=where, fontsize=8, color=color,
+                    va="center", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.6},
+                )  # fmt: skip
+    ax.margins(x=0.15, y=0.12)
     ax.set_xlabel("exact zero weight columns (all layers)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("MNIST N = 1000, 784-100-50-10 (point labels: lambda_w)", fontsize=10)
