@@ -38,7 +38,12 @@ stops ("stalled") after 25 steps that neither decrease :math:`F` nor change the 
 leaves the piece. Along the linearization :math:`u + a\dot u` the first entry to reach 0 fixes
 :math:`a_\times = -u_i/\dot u_i`; the step is cut there and the entry joins :math:`\mathcal A` (it is then
 held at 0 by the projection). A trial point whose other entries changed sign (curvature) is rejected
-and :math:`a` halved. Likewise a nonzero column whose radial component :math:`w^T(w + a h_w)` would reach
+and :math:`a` halved. With ``crossing="follow"`` the step first tries :math:`a = 1, 1/2, \dots` while
+:math:`a > a_\times` (and below the first column event) with the pattern set to the signs of :math:`u`
+at the trial point (kinks kept and projected), passing the same descent test on the true
+:math:`F`, which is continuous across pieces; the first that passes competes with the cut step below
+and the lower :math:`F` is taken. (On
+MNIST N = 1000 the cut made one kink per step: ``docs/benchmarks.md`` section 2.) Likewise a nonzero column whose radial component :math:`w^T(w + a h_w)` would reach
 0 is cut at that :math:`a` and set to exactly 0 (joins :math:`\mathcal Z`) if the objective agrees.
 
 **Release rules** (at a manifold-stationary point, :math:`\|r\|_\infty \le` ``grad_tol``). For a kink
@@ -277,6 +282,7 @@ class _Refiner:
             return None
         dU, _ = tangent(lay, ev["W"], ev["V"], self.p.X, ev["S"], h)
         a_ev, event = np.inf, None
+        a_col = np.inf
         for l, (P, Ul, dUl) in enumerate(zip(pattern, ev["U"], dU, strict=True)):
             bad = (P != 0) & (P * dUl < 0)
             if np.any(bad):
@@ -293,13 +299,20 @@ class _Refiner:
             if np.any(bad):
                 a = np.where(bad, -nrm2 / np.where(bad, c, -1.0), np.inf)
                 j = int(np.argmin(a))
+                a_col = min(a_col, float(a[j]))
                 if a[j] < a_ev:
                     a_ev, event = float(a[j]), ("column", l, j)
+        # crossing="follow": a step into the next pieces competes with the cut step; the lower
+        # objective wins (alone, follow steps bounced across a kink with tiny decreases and stalled
+        # 2 of 3 small runs of tests/solver/test_refine.py that the cut certifies)
+        follow = None
+        if self.s.crossing == "follow" and event is not None and event[0] == "kink" and a_ev < 1.0:
+            follow = self._follow(theta, pattern, zero_cols, h, F0, slope, a_ev, a_col, deadline)
         a = min(1.0, a_ev)
         eps_f = 4.0 * np.finfo(float).eps * max(1.0, abs(F0))
         for trial in range(self.s.max_backtracks):
             if trial > 0 and time.perf_counter() > deadline:
-                return None
+                return follow
             P2, Z2 = pattern, zero_cols
             th = theta + a * h
             hit = event is not None and a == a_ev
@@ -316,7 +329,35 @@ class _Refiner:
             if ok and self.pattern_ok(th, P2):
                 F1 = self.objective(th)
                 if F1 <= F0 + _ARMIJO * a * slope or (hit and F1 <= F0 + eps_f):
+                    if follow is not None and follow[3] < F1:
+                        return follow
                     return th, P2, Z2, F1, a, (event if hit else None)
+            a *= 0.5
+        return follow
+
+    def _follow(self, theta, pattern, zero_cols, h, F0, slope, a_kink, a_col, deadline):
+        """``crossing="follow"``: steps ``a = 1, 1/2, ...`` in ``(a_kink, a_col)`` with the pattern of the
+        trial point's signs (kinks kept), accepted by the descent test on the true objective; ``None``
+        when none passes (the caller cuts at ``a_kink``)."""
+        a = 1.0
+        for trial in range(self.s.max_backtracks):
+            if a <= a_kink or (trial > 0 and time.perf_counter() > deadline):
+                return None
+            if a < a_col:
+                th = theta + a * h
+                W, b = self.lay.unpack(th)
+                U, _ = forward(W, b, self.p.X, self.p.alpha)
+                # off the kink set the pattern is the sign at the trial point (u = 0 counts as -1:
+                # either slope gives v = 0 there)
+                P2 = [
+                    np.where(P == 0, np.int8(0), np.where(Ul > 0, np.int8(1), np.int8(-1)))
+                    for P, Ul in zip(pattern, U, strict=True)
+                ]
+                th, ok = self.project(th, P2, zero_cols)
+                if ok and self.pattern_ok(th, P2):
+                    F1 = self.objective(th)
+                    if F1 <= F0 + _ARMIJO * a * slope:
+                        return th, P2, zero_cols, F1, a, None
             a *= 0.5
         return None
 

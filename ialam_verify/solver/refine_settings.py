@@ -37,6 +37,12 @@ class RefineSettings:
         Up to this many free parameters the reduced Hessian is formed (from the layers' Jacobians,
         :func:`.refine_piece.hessian_matrix`) and the Newton step uses its eigenvalues with their absolute values, floored at
         1e-8 of the largest (saddle-free Newton); above, projected CG with Hessian-vector products.
+    crossing : {"cut", "follow"}
+        What a step does where a pre-activation off the kink set would change sign (module docstring,
+        "Crossings"). "cut" (default): the step stops at the first such entry, which joins the kink
+        set. "follow": the full step and its halvings down to that first crossing are tried first
+        with the signs taken from the trial point (a new piece, no new kink); the first that passes
+        the descent test is taken when its objective is below the cut step's.
     certify : {"auto", "witness", "structured", "generic", "none"}
         How the final KKT verdict is obtained (:func:`.refine_multipliers.kkt_verdict`).
     verbose : bool
@@ -54,12 +60,15 @@ class RefineSettings:
     cg_max_iter: int = 100
     max_backtracks: int = 40
     dense_max: int = 1500
+    crossing: str = "cut"
     certify: str = "auto"
     verbose: bool = False
 
     def __post_init__(self) -> None:
         if self.release not in ("B", "PP"):
             raise ValueError(f"release must be 'B' or 'PP'; got {self.release!r}")
+        if self.crossing not in ("cut", "follow"):
+            raise ValueError(f"crossing must be 'cut' or 'follow'; got {self.crossing!r}")
         if self.certify not in ("auto", "witness", "structured", "generic", "none"):
             raise ValueError(
                 "certify must be 'auto', 'witness', 'structured', 'generic' or 'none'; "

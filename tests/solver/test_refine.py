@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _refine_common import adam_start, small_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ialam_verify.model.network import leaky_relu
 from ialam_verify.model.problem import Problem
@@ -14,8 +16,9 @@ from ialam_verify.stationarity import certify, classify, pp_problem, pp_residual
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module")
-def runs() -> dict[int, tuple[Problem, tuple, RefineResult]]:
+@pytest.fixture(scope="module", params=["cut", "follow"])
+def runs(request) -> dict[int, tuple[Problem, tuple, RefineResult]]:
+    """Every invariant below holds with either crossing rule (RefineSettings.crossing)."""
     out = {}
     for seed in SEEDS:
         pr = small_problem((10, 4, 2), 50, seed, lambda_w=1e-3)
@@ -27,7 +30,8 @@ def runs() -> dict[int, tuple[Problem, tuple, RefineResult]]:
         W, b = adam_start(pr, 2000, seed=seed)
         W[0][:, 3] = 0.0
         # max_seconds: a safety net only, the outcome must not depend on the machine's load
-        res = refine(pr, W, b, settings=RefineSettings(max_seconds=600, certify="witness"))
+        settings = RefineSettings(max_seconds=600, certify="witness", crossing=request.param)
+        res = refine(pr, W, b, settings=settings)
         out[seed] = (pr, (W, b), res)
     return out
 
@@ -306,3 +310,50 @@ def test_time_cap_is_kept_by_prediction(monkeypatch):
     assert free.iterations > 2 and free.status != "max_seconds"
     # the clock changes no decision before the cap: the same first steps
     assert free.history[:2] == res.history
+
+
+@given(st.integers(0, 10**6), st.sampled_from([100, 300]))
+@settings(max_examples=15)
+def test_follow_step_is_never_worse_than_the_cut_and_follows_the_signs(seed, iters):
+    """One line search from a short warm start (a Newton direction that crosses kinks): with
+    crossing="follow" the accepted point's objective, recomputed on the true network, is at most the
+    cut step's and passes the descent test; off the kink set its pattern is the sign of the true
+    pre-activations, on the kink set they are 0 up to the projection's tolerance."""
+    import ialam_verify.solver.refine as rmod
+    from ialam_verify.model.network import forward
+
+    pr = small_problem((10, 4, 2), 40, seed % 7, lambda_w=1e-3)
+    W, b = adam_start(pr, iters, seed=seed)
+    out = {}
+    for crossing in ("cut", "follow"):
+        s = RefineSettings(crossing=crossing)
+        rf = rmod._Refiner(pr, s)
+        theta, pattern, zero_cols = rmod._initial_state(pr, rf.lay, W, b, s.kink_tol)
+        theta, _ = rf.project(theta, pattern, zero_cols)
+        ev = rf.evaluate(theta, pattern, zero_cols)
+        F0 = rf.objective(theta)
+        h = rf.dense_newton_direction(ev, zero_cols)
+        out[crossing] = (rf.line_search(theta, pattern, zero_cols, ev, h, F0), F0, float(ev["r"] @ h))
+    (cut, F0, slope), (fol, _, _) = out["cut"], out["follow"]
+    if fol is None:
+        assert cut is None
+        return
+    th, P, Z, F1, a, _ = fol
+    Wf, bf = rf.lay.unpack(th)
+    assert F1 == pr.objective_bar(pr.lift(Wf, bf))
+    assert F1 <= F0 + rmod._ARMIJO * a * slope
+    if cut is not None:
+        assert F1 <= cut[3]
+    U, _ = forward(Wf, bf, pr.X, pr.alpha)
+    scale = rf.kink_scale(U)
+    for Pl, Ul in zip(P, U, strict=True):
+        off = Pl != 0
+        assert np.all(np.where(Ul[off] > 0, 1, -1) == Pl[off])
+        assert np.all(np.abs(Ul[~off]) <= scale)
+
+
+def test_crossing_setting_is_validated():
+    with pytest.raises(ValueError, match="crossing must be 'cut' or 'follow'"):
+        RefineSettings(crossing="jump")
+    with pytest.raises(TypeError, match="did you mean 'crossing'"):
+        RefineSettings.from_options({"crosing": "follow"})
