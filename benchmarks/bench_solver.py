@@ -509,6 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the refinement's time cap (its default: 120)",
     )
     ap.add_argument(
+        "--refine-crossing",
+        choices=("cut", "follow"),
+        default=None,
+        help="the refinement's crossing rule (RefineSettings.crossing; its default: follow)",
+    )
+    ap.add_argument(
         "--mnist", default=None, help="folder of the MNIST files (enables the MNIST parts)"
     )
     ap.add_argument(
@@ -548,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--mnist-full-budget and --cert-seconds must be > 0")
     if args.refine_seconds is not None:
         REFINE_SETTINGS["max_seconds"] = args.refine_seconds
+    if args.refine_crossing is not None:
+        REFINE_SETTINGS["crossing"] = args.refine_crossing
     print(
         f"bench_solver.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {' '.join(sys.argv[1:])}"
     )

@@ -38,12 +38,12 @@ stops ("stalled") after 25 steps that neither decrease :math:`F` nor change the 
 leaves the piece. Along the linearization :math:`u + a\dot u` the first entry to reach 0 fixes
 :math:`a_\times = -u_i/\dot u_i`; the step is cut there and the entry joins :math:`\mathcal A` (it is then
 held at 0 by the projection). A trial point whose other entries changed sign (curvature) is rejected
-and :math:`a` halved. With ``crossing="follow"`` the step first tries :math:`a = 1, 1/2, \dots` while
+and :math:`a` halved (``crossing="cut"``). With ``crossing="follow"`` (the default) the step also tries :math:`a = 1, 1/2, \dots` while
 :math:`a > a_\times` (and below the first column event) with the pattern set to the signs of :math:`u`
 at the trial point (kinks kept and projected), passing the same descent test on the true
-:math:`F`, which is continuous across pieces; the first that passes competes with the cut step below
-and the lower :math:`F` is taken. (On
-MNIST N = 1000 the cut made one kink per step: ``docs/benchmarks.md`` section 2.) Likewise a nonzero column whose radial component :math:`w^T(w + a h_w)` would reach
+:math:`F`, which is continuous across pieces; the first that passes competes with the cut step and
+the lower :math:`F` is taken. (On MNIST N = 1000 the cut alone made one kink per step:
+``docs/benchmarks.md`` section 2.) Likewise a nonzero column whose radial component :math:`w^T(w + a h_w)` would reach
 0 is cut at that :math:`a` and set to exactly 0 (joins :math:`\mathcal Z`) if the objective agrees.
 
 **Release rules** (at a manifold-stationary point, :math:`\|r\|_\infty \le` ``grad_tol``). For a kink
