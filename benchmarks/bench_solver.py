@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         "--refine-crossing",
         choices=("cut", "follow"),
         default=None,
-        help="the refinement's crossing rule (RefineSettings.crossing; its default: follow)",
+        help="the refinement's crossing rule (RefineSettings.crossing; its default: cut)",
     )
     ap.add_argument(
         "--mnist", default=None, help="folder of the MNIST files (enables the MNIST parts)"

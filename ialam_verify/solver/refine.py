@@ -38,7 +38,7 @@ stops ("stalled") after 25 steps that neither decrease :math:`F` nor change the 
 leaves the piece. Along the linearization :math:`u + a\dot u` the first entry to reach 0 fixes
 :math:`a_\times = -u_i/\dot u_i`; the step is cut there and the entry joins :math:`\mathcal A` (it is then
 held at 0 by the projection). A trial point whose other entries changed sign (curvature) is rejected
-and :math:`a` halved (``crossing="cut"``). With ``crossing="follow"`` (the default) the step also tries :math:`a = 1, 1/2, \dots` while
+and :math:`a` halved (``crossing="cut"``, the default). With ``crossing="follow"`` the step also tries :math:`a = 1, 1/2, \dots` while
 :math:`a > a_\times` (and below the first column event) with the pattern set to the signs of :math:`u`
 at the trial point (kinks kept and projected), passing the same descent test on the true
 :math:`F`, which is continuous across pieces; the first that passes competes with the cut step and

@@ -37,14 +37,16 @@ class RefineSettings:
         Up to this many free parameters the reduced Hessian is formed (from the layers' Jacobians,
         :func:`.refine_piece.hessian_matrix`) and the Newton step uses its eigenvalues with their absolute values, floored at
         1e-8 of the largest (saddle-free Newton); above, projected CG with Hessian-vector products.
-    crossing : {"follow", "cut"}
+    crossing : {"cut", "follow"}
         What a step does where a pre-activation off the kink set would change sign (module docstring,
-        "Crossings"). "cut": the step stops at the first such entry, which joins the kink set.
-        "follow" (default): the full step and its halvings down to that first crossing are also tried
+        "Crossings"). "cut" (default): the step stops at the first such entry, which joins the kink
+        set. "follow": the full step and its halvings down to that first crossing are also tried
         with the signs taken from the trial point (a new piece, no new kink), and the lower objective
-        of that and the cut step is taken. Measured (``docs/benchmarks.md`` sections 1 and 2): the same
+        of that and the cut step is taken. Measured (``docs/benchmarks.md`` section 2): the same
         certified counts on the synthetic shapes; on MNIST N = 1000 "cut" made one kink per step and
-        left objective (1) in its 5th digit in 30 s, "follow" lowered it by 14 %.
+        left objective (1) in its 5th digit in 30 s, "follow" lowered it by 14 %, but left many
+        pre-activations near 0 off the kink set, where the final certificate's branch enumeration
+        took minutes (so it is not the default).
     certify : {"auto", "witness", "structured", "generic", "none"}
         How the final KKT verdict is obtained (:func:`.refine_multipliers.kkt_verdict`).
     verbose : bool
@@ -62,7 +64,7 @@ class RefineSettings:
     cg_max_iter: int = 100
     max_backtracks: int = 40
     dense_max: int = 1500
-    crossing: str = "follow"
+    crossing: str = "cut"
     certify: str = "auto"
     verbose: bool = False
 
